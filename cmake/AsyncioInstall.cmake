@@ -1,0 +1,19 @@
+# Installs the library, its headers and an exported package: find_package(asyncio CONFIG)
+# then gives the target asyncio::asyncio.
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+install(TARGETS asyncio EXPORT asyncioTargets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY include/asyncio DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(EXPORT asyncioTargets NAMESPACE asyncio:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/asyncio)
+
+configure_package_config_file(cmake/asyncioConfig.cmake.in
+  ${CMAKE_CURRENT_BINARY_DIR}/asyncioConfig.cmake
+  INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/asyncio)
+write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/asyncioConfigVersion.cmake
+  COMPATIBILITY SameMinorVersion)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/asyncioConfig.cmake ${CMAKE_CURRENT_BINARY_DIR}/asyncioConfigVersion.cmake
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/asyncio)

@@ -1,0 +1,182 @@
+// Coro<T>: what a coroutine function of the library returns (the seed's "coroutine").
+//
+// A Coro is lazy: nothing runs until it is awaited or handed to create_task(). Awaiting it
+// (`co_await f()`) runs it inline in the awaiting task, like awaiting a coroutine in Python:
+// no new task, no trip through the run queue; it is a scheduling point only if the Coro
+// itself suspends. A Coro is move-only and awaited once, as an rvalue. Dropping a Coro that
+// was never awaited destroys it without running it (so it is [[nodiscard]]).
+//
+// Stack use: the native stack grows with the depth of nested awaits (like ordinary calls),
+// never with the number of awaits a loop performs. g++ 12 does not turn symmetric transfer
+// into a tail call at -O0/-O1 or under ASan, so CoroAwaiter resumes the child directly and
+// returns false when it completed without suspending; only a child that really suspended
+// transfers back to its parent from final_suspend (PERFORMANCE.md T6). Regression test:
+// CoroTest.AMillionSynchronousAwaitsDoNotGrowTheStack.
+#pragma once
+
+#include <coroutine>
+#include <cstddef>
+#include <exception>
+#include <new>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "asyncio/detail/task_base.hpp"
+
+namespace asyncio {
+
+template <class T = void>
+class Coro;
+
+namespace detail {
+
+/// A task finished: store nothing more, wake its waiters, tell the loop (src/core/task.cpp).
+void task_finished(TaskBase& t) noexcept;
+/// A Coro was awaited after it was moved from or already awaited.
+[[noreturn]] void raise_bad_coro();
+
+/// Frames come from the global allocator; the hook keeps one place to change that.
+inline void* allocate_frame(std::size_t n) { return ::operator new(n); }
+inline void free_frame(void* p, std::size_t n) noexcept { ::operator delete(p, n); }
+
+struct FinalAwaiter {
+    bool await_ready() const noexcept { return false; }
+    template <class P>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) const noexcept {
+        TaskBase& p = h.promise();
+        if (p.is_task()) {
+            task_finished(p);
+            return std::noop_coroutine();  // back to the loop, which resumed the task
+        }
+        if (p.inline_state == InlineState::RunningInline) {
+            p.inline_state = InlineState::CompletedInline;
+            return std::noop_coroutine();  // back into CoroAwaiter::await_suspend
+        }
+        return p.continuation;  // the child had suspended: transfer to the parent
+    }
+    void await_resume() const noexcept {}
+};
+
+class PromiseBase : public TaskBase {
+public:
+    std::suspend_always initial_suspend() const noexcept { return {}; }
+    FinalAwaiter final_suspend() const noexcept { return {}; }
+    void unhandled_exception() noexcept { exception = std::current_exception(); }
+
+    static void* operator new(std::size_t n) { return allocate_frame(n); }
+    static void operator delete(void* p, std::size_t n) noexcept { free_frame(p, n); }
+};
+
+template <class T>
+class Promise : public PromiseBase {
+    static_assert(!std::is_reference_v<T>, "Coro<T&> is not supported: return a value or a pointer");
+
+public:
+    Coro<T> get_return_object() noexcept;
+
+    template <class U = T>
+    void return_value(U&& v) noexcept(std::is_nothrow_constructible_v<T, U&&>) {
+        value_.emplace(std::forward<U>(v));
+    }
+
+    /// The outcome for the one inline awaiter of a Coro.
+    T take() {
+        if (exception) std::rethrow_exception(exception);
+        return std::move(*value_);
+    }
+    /// The outcome for one of possibly several awaiters of a Task.
+    T get() {
+        if (exception) std::rethrow_exception(exception);
+        if constexpr (std::is_copy_constructible_v<T>) {
+            return *value_;
+        } else {
+            return std::move(*value_);  // move-only results can be retrieved once
+        }
+    }
+
+private:
+    std::optional<T> value_;
+};
+
+template <>
+class Promise<void> : public PromiseBase {
+public:
+    Coro<void> get_return_object() noexcept;
+    void return_void() const noexcept {}
+    void take() const {
+        if (exception) std::rethrow_exception(exception);
+    }
+    void get() const { take(); }
+};
+
+template <class T>
+struct CoroAwaiter {
+    std::coroutine_handle<Promise<T>> child;
+
+    bool await_ready() const {
+        if (!child) raise_bad_coro();
+        return false;
+    }
+    bool await_suspend(std::coroutine_handle<> parent) const noexcept {
+        Promise<T>& p = child.promise();
+        p.continuation = parent;
+        p.inline_state = InlineState::RunningInline;
+        child.resume();
+        if (p.inline_state == InlineState::CompletedInline) return false;  // resume parent now
+        p.inline_state = InlineState::Suspended;
+        return true;
+    }
+    T await_resume() const { return child.promise().take(); }
+};
+
+}  // namespace detail
+
+template <class T>
+class [[nodiscard]] Coro {
+public:
+    using promise_type = detail::Promise<T>;
+    using handle_type = std::coroutine_handle<promise_type>;
+    using value_type = T;
+
+    Coro() noexcept = default;
+    Coro(Coro&& other) noexcept : h_(std::exchange(other.h_, {})) {}
+    Coro& operator=(Coro&& other) noexcept {
+        if (this != &other) {
+            if (h_) h_.destroy();
+            h_ = std::exchange(other.h_, {});
+        }
+        return *this;
+    }
+    Coro(const Coro&) = delete;
+    Coro& operator=(const Coro&) = delete;
+    ~Coro() {
+        if (h_) h_.destroy();
+    }
+
+    /// Runs the coroutine inline in the awaiting task and gives its value (or rethrows).
+    detail::CoroAwaiter<T> operator co_await() && noexcept { return {h_}; }
+
+    /// True if this Coro still owns a coroutine (not moved from, not handed to a task).
+    explicit operator bool() const noexcept { return static_cast<bool>(h_); }
+
+    /// Gives up ownership of the frame (used by create_task).
+    handle_type release() noexcept { return std::exchange(h_, {}); }
+
+private:
+    friend class detail::Promise<T>;
+    explicit Coro(handle_type h) noexcept : h_(h) {}
+    handle_type h_;
+};
+
+namespace detail {
+template <class T>
+Coro<T> Promise<T>::get_return_object() noexcept {
+    return Coro<T>(std::coroutine_handle<Promise<T>>::from_promise(*this));
+}
+inline Coro<void> Promise<void>::get_return_object() noexcept {
+    return Coro<void>(std::coroutine_handle<Promise<void>>::from_promise(*this));
+}
+}  // namespace detail
+
+}  // namespace asyncio

@@ -1,0 +1,128 @@
+// Scheduler: the hot half of the event loop, inline so that awaiters compile to a few
+// instructions. The cold half (the run loop, cancel, completion, teardown) is src/core/.
+//
+// Ordering (SEMANTICS.md 2.2): every push gets (key, seq). "Wake now" pushes go to an
+// intrusive FIFO with key = the round's cached time, so the FIFO is already sorted; sleepers
+// go to the timer heap with key = their deadline. pop_due() takes whichever head is smaller,
+// which is exactly MicroPython's single-heap order without paying for a heap per switch.
+//
+// Contract of everything here: allocates nothing (the timer array only grows to its
+// high-water mark), takes no lock, makes no system call, touched by the loop's thread only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+#include "asyncio/detail/task_base.hpp"
+#include "asyncio/detail/timer_heap.hpp"
+
+namespace asyncio::detail {
+
+/// Monotonic time in nanoseconds (vDSO clock_gettime; ~30 ns, so never once per switch).
+inline std::int64_t monotonic_ns() noexcept {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+/// Throws CancelledError into the current task and clears its pending mark (cold path).
+[[noreturn]] void raise_cancelled(TaskBase* t);
+/// current_task() outside a task.
+[[noreturn]] void raise_no_running_loop();
+
+class Scheduler {
+public:
+    TaskBase* current = nullptr;  ///< the task being stepped, or null
+    std::int64_t now = 0;         ///< cached monotonic ns, refreshed once per round
+    std::uint64_t next_seq = 0;
+    TimerHeap timers;
+
+    [[nodiscard]] bool ready_empty() const noexcept { return head_ == nullptr; }
+
+    /// Makes `t` runnable at the back of "now".
+    void push_ready(TaskBase* t) noexcept {
+        t->key = now;
+        t->seq = next_seq++;
+        t->state = TaskState::Ready;
+        t->next = nullptr;
+        if (tail_ != nullptr) {
+            tail_->next = t;
+        } else {
+            head_ = t;
+        }
+        tail_ = t;
+    }
+
+    /// Puts `t` to sleep until `deadline_ns`.
+    void push_timer(TaskBase* t, std::int64_t deadline_ns) {
+        t->seq = next_seq++;
+        t->state = TaskState::Sleeping;
+        timers.insert(t, deadline_ns);
+    }
+
+    /// The next task due at the cached time, removed from its queue, or null.
+    TaskBase* pop_due() noexcept {
+        TaskBase* f = head_;
+        if (!timers.empty()) {
+            const TimerHeap::Entry& top = timers.top();
+            if (top.key <= now &&
+                (f == nullptr || top.key < f->key || (top.key == f->key && top.task->seq < f->seq))) {
+                return timers.pop();
+            }
+        }
+        if (f != nullptr) {
+            head_ = f->next;
+            if (head_ == nullptr) tail_ = nullptr;
+            f->next = nullptr;
+        }
+        return f;
+    }
+
+    /// The task that is running now; throws RuntimeError outside a task.
+    TaskBase* running_task() const {
+        if (current == nullptr) [[unlikely]] raise_no_running_loop();
+        return current;
+    }
+
+    /// Called by every awaiter of the library as it resumes: delivers a pending cancel().
+    void check_cancel() const {
+        if (current->has(TaskBase::kCancelPending)) [[unlikely]] raise_cancelled(current);
+    }
+
+    /// Parks the current task (suspended at `h`) in `q`, to be woken by wake_one/wake_all.
+    void park(std::coroutine_handle<> h, WaitQueue& q) noexcept {
+        TaskBase* t = current;
+        t->resume_point = h;
+        t->state = TaskState::Waiting;
+        t->wait_target = &q;
+        q.push_back(t);
+    }
+
+    /// Moves every task of `q` to the run queue, oldest first.
+    void wake_all(WaitQueue& q) noexcept {
+        while (TaskBase* t = q.pop_front()) push_ready(t);
+    }
+
+    /// Drops every queued entry without touching the tasks (teardown).
+    void clear_queues() noexcept {
+        head_ = tail_ = nullptr;
+        timers.clear();
+    }
+
+    template <class F>
+    void for_each_ready(F&& f) const {
+        for (TaskBase* t = head_; t != nullptr; t = t->next) f(t);
+    }
+
+private:
+    TaskBase* head_ = nullptr;
+    TaskBase* tail_ = nullptr;
+};
+
+/// The scheduler of the loop that belongs to this thread (set when the loop is created).
+inline thread_local constinit Scheduler* tls_scheduler = nullptr;
+
+/// The calling thread's scheduler, creating the thread's loop on first use.
+Scheduler& this_thread_scheduler();
+
+}  // namespace asyncio::detail

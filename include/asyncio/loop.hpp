@@ -1,0 +1,138 @@
+// Loop, get_event_loop, new_event_loop, run (the seed's "Event loop" section).
+//
+// One loop per thread: get_event_loop() returns the calling thread's loop, created on first
+// use. As in MicroPython, run() reuses that loop and leaves unfinished tasks queued for the
+// next run; new_event_loop() drops them and returns the same (reset) Loop object.
+#pragma once
+
+#include <exception>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "asyncio/coro.hpp"
+#include "asyncio/detail/scheduler.hpp"
+#include "asyncio/errors.hpp"
+#include "asyncio/task.hpp"
+
+namespace asyncio {
+
+class Loop;
+
+/// What the loop passes to its exception handler (the seed's context dictionary).
+struct ExceptionContext {
+    std::string message;           ///< e.g. "Task exception wasn't retrieved"
+    std::exception_ptr exception;  ///< may be null
+    Task<> future;                 ///< the task concerned; may be empty
+};
+
+/// `handler(loop, context)`; an exception it throws propagates out of run().
+using ExceptionHandler = std::function<void(Loop&, const ExceptionContext&)>;
+
+class Loop {
+public:
+    Loop(const Loop&) = delete;
+    Loop& operator=(const Loop&) = delete;
+    ~Loop();
+
+    /// As asyncio::create_task, on this loop.
+    template <class T>
+    Task<T> create_task(Coro<T> coro) {
+        return asyncio::create_task(std::move(coro));
+    }
+
+    /// Runs `task` until it finishes; returns its value or rethrows its exception
+    /// (CancelledError included). Other tasks left unfinished stay queued. Reentrant: called
+    /// from inside a task it runs the loop nested (MicroPython does the same).
+    template <class T>
+    T run_until_complete(Task<T> task) {
+        run_until_done(*task.base());
+        return static_cast<detail::Promise<T>*>(static_cast<detail::PromiseBase*>(task.base()))->get();
+    }
+    /// Promotes `coro` to a task and runs it to completion.
+    template <class T>
+    T run_until_complete(Coro<T> coro) {
+        return run_until_complete(create_task(std::move(coro)));
+    }
+
+    /// Runs until stop() is called. Unfinished tasks carry over to the next run. With nothing
+    /// to do it sleeps in the kernel (never returns by itself, as in MicroPython).
+    void run_forever();
+
+    /// Makes the active run_forever() return once every task already runnable has had its
+    /// turn. Ignored when run_forever() is not running (MicroPython's behaviour).
+    void stop() noexcept;
+
+    /// Destroys every unfinished task (their coroutine frames, once no Task handle refers to
+    /// them; such handles then see a cancelled task) and closes the loop: later runs and
+    /// create_task throw RuntimeError until new_event_loop(). Throws if the loop is running.
+    void close();
+    [[nodiscard]] bool is_closed() const noexcept { return closed_; }
+    [[nodiscard]] bool is_running() const noexcept { return depth_ > 0; }
+
+    /// Installs `handler` for unretrieved task exceptions; nullptr restores the default.
+    void set_exception_handler(ExceptionHandler handler) { handler_ = std::move(handler); }
+    /// The handler set by set_exception_handler (empty when none is set).
+    [[nodiscard]] ExceptionHandler get_exception_handler() const { return handler_; }
+    /// Prints the context to stderr as MicroPython does: the message, the task, then the
+    /// exception's type and what().
+    void default_exception_handler(const ExceptionContext& context);
+    /// Calls the handler that is set, or the default one.
+    void call_exception_handler(const ExceptionContext& context);
+
+    /// Number of live tasks of this loop (finished tasks still referenced excluded).
+    [[nodiscard]] std::size_t task_count() const noexcept { return live_tasks_; }
+
+private:
+    friend Loop& get_event_loop();
+    friend Loop& new_event_loop();
+    friend void detail::spawn(detail::TaskBase&, std::coroutine_handle<>);
+    friend void detail::task_finished(detail::TaskBase&) noexcept;
+    friend void detail::destroy_task(detail::TaskBase&) noexcept;
+    friend bool detail::cancel_task(detail::TaskBase&);
+    friend void detail::await_task(detail::TaskBase&, std::coroutine_handle<>);
+
+    struct Impl;
+    Loop();
+    void run_until_done(detail::TaskBase& main);
+    void run(detail::TaskBase* main);
+    void step(detail::TaskBase* t);
+    void finish_step(detail::TaskBase* t);
+    void report_unretrieved(detail::TaskBase* t);
+    void teardown() noexcept;
+    void check_open() const;
+    void unlink(detail::TaskBase& t) noexcept;
+    void release_loop_ref(detail::TaskBase& t) noexcept;
+
+    detail::Scheduler sched_;
+    detail::TaskBase stop_marker_;  // queued by stop(); run_forever returns when it is popped
+    std::unique_ptr<Impl> impl_;
+    ExceptionHandler handler_;
+    detail::TaskBase* all_ = nullptr;  // every live task (doubly linked through all_next/prev)
+    detail::TaskBase* main_ = nullptr; // the task run_until_complete waits for
+    std::size_t live_tasks_ = 0;
+    int depth_ = 0;                 // nesting of run calls in progress
+    bool stop_marker_queued_ = false;
+    bool stopping_ = false;         // the run in progress must return
+    bool in_run_forever_ = false;
+    bool closed_ = false;
+    bool tearing_down_ = false;
+};
+
+/// The calling thread's loop, created on first use.
+Loop& get_event_loop();
+
+/// Drops every task of the calling thread's loop (without running or cancelling them: their
+/// frames are destroyed) and reopens it if it was closed; returns the same Loop. The exception
+/// handler is kept, as in MicroPython. Throws RuntimeError if the loop is running.
+Loop& new_event_loop();
+
+/// Runs `coro` as a task on this thread's loop until it finishes; returns its value or
+/// rethrows its exception. Tasks it leaves unfinished stay queued for the next run.
+template <class T>
+T run(Coro<T> coro) {
+    return get_event_loop().run_until_complete(std::move(coro));
+}
+
+}  // namespace asyncio

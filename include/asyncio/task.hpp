@@ -1,0 +1,156 @@
+// Task<T>, create_task, current_task (the seed's "Core functions" and "class Task").
+//
+// A Task is a copyable handle to a scheduled coroutine. The loop keeps the task alive while it
+// runs, so dropping every handle does not stop it (as in Python). The task's state lives in
+// its coroutine frame: create_task allocates nothing beyond the frame the Coro already has.
+//
+//   auto t = asyncio::create_task(work());   // queued; first runs when the caller suspends
+//   int v = co_await t;                      // value, or the task's exception rethrown
+//   t.cancel();                              // CancelledError at the task's current co_await
+//
+// Task<> (= Task<void>) is the type-erased handle every Task<T> converts to.
+#pragma once
+
+#include <coroutine>
+#include <cstdint>
+#include <utility>
+
+#include "asyncio/coro.hpp"
+#include "asyncio/detail/scheduler.hpp"
+#include "asyncio/errors.hpp"
+
+namespace asyncio {
+
+template <class T = void>
+class Task;
+
+namespace detail {
+
+/// Makes the root frame `t` (owned by `frame`) a task of this thread's loop and queues it.
+void spawn(TaskBase& t, std::coroutine_handle<> frame);
+/// Destroys a task whose last reference was dropped.
+void destroy_task(TaskBase& t) noexcept;
+/// Task::cancel (SEMANTICS.md 4.1).
+bool cancel_task(TaskBase& t);
+/// Suspends the current task until `target` finishes.
+void await_task(TaskBase& target, std::coroutine_handle<> h);
+
+inline void add_ref(TaskBase* t) noexcept {
+    if (t != nullptr) ++t->refs;
+}
+inline void drop_ref(TaskBase* t) noexcept {
+    if (t != nullptr && --t->refs == 0) destroy_task(*t);
+}
+
+/// `co_await task`: suspends only if the task has not finished.
+template <class T>
+struct TaskAwaiter {
+    TaskBase* target;
+
+    bool await_ready() const noexcept { return target->done(); }
+    void await_suspend(std::coroutine_handle<> h) const { await_task(*target, h); }
+    T await_resume() const {
+        tls_scheduler->check_cancel();  // cancelled after being woken: CancelledError wins
+        target->flags |= TaskBase::kAwaited;
+        return static_cast<Promise<T>*>(static_cast<PromiseBase*>(target))->get();
+    }
+};
+
+/// Outcome check for the type-erased handle: rethrows the exception, discards any value.
+struct ErasedTaskAwaiter {
+    TaskBase* target;
+
+    bool await_ready() const noexcept { return target->done(); }
+    void await_suspend(std::coroutine_handle<> h) const { await_task(*target, h); }
+    void await_resume() const {
+        tls_scheduler->check_cancel();
+        target->flags |= TaskBase::kAwaited;
+        if (target->exception) std::rethrow_exception(target->exception);
+    }
+};
+
+}  // namespace detail
+
+/// The type-erased task handle; also the handle of a task whose coroutine returns void.
+template <>
+class Task<void> {
+public:
+    /// An empty handle (e.g. the `future` of an exception context no task raised).
+    Task() noexcept = default;
+    Task(const Task& other) noexcept : t_(other.t_) { detail::add_ref(t_); }
+    Task(Task&& other) noexcept : t_(std::exchange(other.t_, nullptr)) {}
+    Task& operator=(Task other) noexcept {
+        std::swap(t_, other.t_);
+        return *this;
+    }
+    ~Task() { detail::drop_ref(t_); }
+
+    /// True once the task has finished (returned, raised or been cancelled).
+    [[nodiscard]] bool done() const noexcept { return t_->done(); }
+
+    /// Cancels the task: CancelledError is thrown at its current co_await the next time it
+    /// runs (at once, in the "now" FIFO position, if it was sleeping or waiting). If it is
+    /// awaiting another task, the cancel is forwarded to that task (as MicroPython does).
+    /// A task that has not started never runs. Returns false if the task already finished.
+    /// Throws RuntimeError("can't cancel self") for the current task.
+    bool cancel() { return detail::cancel_task(*t_); }
+
+    explicit operator bool() const noexcept { return t_ != nullptr; }
+    friend bool operator==(const Task& a, const Task& b) noexcept { return a.t_ == b.t_; }
+
+    /// Waits for the task; rethrows its exception (the value, if any, is discarded).
+    detail::ErasedTaskAwaiter operator co_await() const noexcept { return {t_}; }
+
+    /// Adopts a reference the caller already counted (internal).
+    static Task adopt(detail::TaskBase* t) noexcept {
+        Task h;
+        h.t_ = t;
+        return h;
+    }
+    /// The task's header (internal).
+    [[nodiscard]] detail::TaskBase* base() const noexcept { return t_; }
+
+protected:
+    detail::TaskBase* t_ = nullptr;
+};
+
+template <class T>
+class Task : public Task<void> {
+public:
+    Task() noexcept = default;
+
+    /// Waits for the task and gives its value, or rethrows its exception. Several tasks may
+    /// await the same task; each gets the value (a copy; a move-only value can be taken once).
+    detail::TaskAwaiter<T> operator co_await() const noexcept { return {t_}; }
+
+    static Task adopt(detail::TaskBase* t) noexcept {
+        Task h;
+        h.t_ = t;
+        return h;
+    }
+};
+
+/// Schedules `coro` as a new task of this thread's loop and returns its handle. The task first
+/// runs when the caller next suspends, after every task already queued (FIFO). Works before
+/// the loop runs: the task waits for the next run(). Throws RuntimeError if `coro` is empty or
+/// the loop is closed.
+template <class T>
+Task<T> create_task(Coro<T> coro) {
+    auto h = coro.release();
+    if (!h) throw RuntimeError("coroutine expected");
+    detail::TaskBase& t = h.promise();
+    detail::spawn(t, h);
+    ++t.refs;
+    return Task<T>::adopt(&t);
+}
+
+/// The task being run. Throws RuntimeError("no running event loop") outside a task.
+inline Task<> current_task() {
+    detail::Scheduler* s = detail::tls_scheduler;
+    if (s == nullptr) detail::raise_no_running_loop();
+    detail::TaskBase* t = s->running_task();
+    ++t->refs;
+    return Task<>::adopt(t);
+}
+
+}  // namespace asyncio

@@ -1,0 +1,225 @@
+// The run loop: one round = refresh the clock, run every task due (up to a budget), then, if
+// nothing is runnable, sleep in the poller until the next deadline. docs/architecture.md
+// describes the same steps in the same order.
+//
+// Also here: the per-thread loop, stop(), close()/new_event_loop() teardown.
+#include "asyncio/loop.hpp"
+
+#include <memory>
+
+#include "core/loop_access.hpp"
+#include "io/poller.hpp"
+
+namespace asyncio {
+
+struct Loop::Impl {
+    detail::Poller poller;
+};
+
+namespace {
+
+thread_local std::unique_ptr<Loop> tls_loop_owner;
+
+// Steps run between two clock reads. A timer that expires mid-round waits at most this many
+// steps (a few microseconds); a larger budget saves clock reads only (PERFORMANCE.md T4).
+constexpr int kStepsPerRound = 128;
+
+}  // namespace
+
+namespace detail {
+
+thread_local constinit Loop* tls_loop = nullptr;
+
+Scheduler& this_thread_scheduler() {
+    get_event_loop();
+    return *tls_scheduler;
+}
+
+}  // namespace detail
+
+Loop& get_event_loop() {
+    if (detail::tls_loop == nullptr) {
+        tls_loop_owner.reset(new Loop());
+        detail::tls_loop = tls_loop_owner.get();
+    }
+    return *detail::tls_loop;
+}
+
+Loop& new_event_loop() {
+    Loop& loop = get_event_loop();
+    if (loop.is_running()) throw RuntimeError("can't reset a running event loop");
+    loop.teardown();
+    loop.closed_ = false;
+    return loop;
+}
+
+Loop::Loop() : impl_(std::make_unique<Impl>()) {
+    sched_.now = detail::monotonic_ns();
+    detail::tls_scheduler = &sched_;
+}
+
+Loop::~Loop() {
+    teardown();
+    if (detail::tls_scheduler == &sched_) detail::tls_scheduler = nullptr;
+    if (detail::tls_loop == this) detail::tls_loop = nullptr;
+}
+
+void Loop::check_open() const {
+    if (closed_) throw RuntimeError("Event loop is closed");
+}
+
+void Loop::run_until_done(detail::TaskBase& main) {
+    if (!main.done()) run(&main);
+}
+
+void Loop::run_forever() {
+    bool saved = in_run_forever_;
+    in_run_forever_ = true;
+    struct Restore {
+        Loop& loop;
+        bool saved;
+        ~Restore() { loop.in_run_forever_ = saved; }
+    } restore{*this, saved};
+    run(nullptr);
+}
+
+void Loop::stop() noexcept {
+    if (!in_run_forever_ || stop_marker_queued_) return;
+    stop_marker_queued_ = true;
+    sched_.push_ready(&stop_marker_);
+}
+
+void Loop::run(detail::TaskBase* main) {
+    check_open();
+    // Nested runs (run() called from a task) save and restore the outer run's state.
+    struct Restore {
+        Loop& loop;
+        detail::TaskBase* current;
+        detail::TaskBase* main;
+        bool stopping;
+        ~Restore() {
+            loop.sched_.current = current;
+            loop.main_ = main;
+            loop.stopping_ = stopping;
+            --loop.depth_;
+        }
+    } restore{*this, sched_.current, main_, stopping_};
+    ++depth_;
+    main_ = main;
+    stopping_ = false;
+    sched_.current = nullptr;
+
+    for (;;) {
+        // 1. One clock read per round: "now" pushes of this round all get this key.
+        sched_.now = detail::monotonic_ns();
+        // 2. Run what is due, oldest (key, seq) first: the FIFO and expired timers merged.
+        int budget = kStepsPerRound;
+        while (detail::TaskBase* t = sched_.pop_due()) {
+            step(t);
+            if (stopping_ || (main != nullptr && main->done())) return;
+            if (--budget == 0) break;
+        }
+        if (budget == 0) continue;
+        // 3. Nothing runnable: sleep in the kernel until the next deadline (or a wake-up).
+        std::int64_t timeout = -1;
+        if (!sched_.timers.empty()) {
+            timeout = sched_.timers.top().key - detail::monotonic_ns();
+            if (timeout <= 0) continue;
+        }
+        impl_->poller.wait(timeout, [](std::uint64_t, std::uint32_t) {});
+    }
+}
+
+void Loop::step(detail::TaskBase* t) {
+    using detail::TaskBase;
+    if (t == &stop_marker_) {
+        stop_marker_queued_ = false;
+        if (in_run_forever_) stopping_ = true;
+        return;
+    }
+    if (t->has(TaskBase::kReportPending)) {
+        report_unretrieved(t);
+        return;
+    }
+    t->state = detail::TaskState::Running;
+    sched_.current = t;
+    if (!t->has(TaskBase::kStarted)) {
+        t->flags |= TaskBase::kStarted;
+        if (t->has(TaskBase::kCancelPending)) {
+            // Cancelled before its first run: the body never executes (SEMANTICS.md 4.2).
+            t->flags &= static_cast<std::uint8_t>(~TaskBase::kCancelPending);
+            t->exception = std::make_exception_ptr(CancelledError{});
+            detail::task_finished(*t);
+        } else {
+            t->resume_point.resume();
+        }
+    } else {
+        t->resume_point.resume();
+    }
+    sched_.current = nullptr;
+    if (t->done() && !t->has(TaskBase::kReportPending)) release_loop_ref(*t);
+}
+
+void Loop::report_unretrieved(detail::TaskBase* t) {
+    t->flags &= static_cast<std::uint8_t>(~detail::TaskBase::kReportPending);
+    struct Release {
+        Loop& loop;
+        detail::TaskBase& t;
+        ~Release() {
+            loop.sched_.current = nullptr;
+            loop.release_loop_ref(t);
+        }
+    } release{*this, *t};
+    if (t->has(detail::TaskBase::kAwaited)) return;  // someone retrieved it in the meantime
+    ++t->refs;
+    ExceptionContext context{"Task exception wasn't retrieved", t->exception, Task<>::adopt(t)};
+    sched_.current = t;  // as in MicroPython, current_task() is the failed task here
+    call_exception_handler(context);
+}
+
+void Loop::unlink(detail::TaskBase& t) noexcept {
+    (t.all_prev != nullptr ? t.all_prev->all_next : all_) = t.all_next;
+    if (t.all_next != nullptr) t.all_next->all_prev = t.all_prev;
+    t.all_next = t.all_prev = nullptr;
+    --live_tasks_;
+}
+
+void Loop::release_loop_ref(detail::TaskBase& t) noexcept {
+    t.flags &= static_cast<std::uint8_t>(~detail::TaskBase::kLoopRef);
+    unlink(t);
+    detail::drop_ref(&t);
+}
+
+void Loop::teardown() noexcept {
+    using detail::TaskBase;
+    using detail::TaskState;
+    // Pass 1: unlink every task from whatever it waits on and mark it finished-cancelled, so
+    // that destructors run in pass 2 (a lock guard releasing, an event being set) find no
+    // waiter to wake.
+    for (TaskBase* t = all_; t != nullptr; t = t->all_next) {
+        if (t->state == TaskState::Waiting) {
+            static_cast<detail::WaitQueue*>(t->wait_target)->remove(t);
+        } else if (t->state == TaskState::AwaitingTask) {
+            static_cast<TaskBase*>(t->wait_target)->waiters.remove(t);
+        }
+        if (!t->done()) {
+            t->state = TaskState::Done;
+            t->flags |= TaskBase::kCancelled | TaskBase::kStarted;
+            t->exception = std::make_exception_ptr(CancelledError{});
+        }
+        t->flags &= static_cast<std::uint8_t>(~TaskBase::kReportPending);
+    }
+    sched_.clear_queues();
+    stop_marker_queued_ = false;
+    // Pass 2: drop the loop's references; frames no Task handle refers to are destroyed now.
+    while (all_ != nullptr) release_loop_ref(*all_);
+    sched_.clear_queues();  // anything a destructor pushed
+}
+
+void Loop::close() {
+    if (is_running()) throw RuntimeError("can't close a running event loop");
+    teardown();
+    closed_ = true;
+}
+
+}  // namespace asyncio

@@ -1,0 +1,107 @@
+// EpollPoller: epoll + one eventfd for cross-thread wake-ups. See epoll_poller.hpp.
+#include "io/epoll_poller.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+
+#include "core/system_error.hpp"
+
+namespace asyncio::detail {
+
+EpollPoller::EpollPoller() {
+    epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    if (epfd_ < 0) throw_system_error(errno, "epoll_create1");
+    wakefd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wakefd_ < 0) {
+        int err = errno;
+        ::close(epfd_);
+        throw_system_error(err, "eventfd");
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = kWakeToken;
+    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev) != 0) {
+        int err = errno;
+        ::close(wakefd_);
+        ::close(epfd_);
+        throw_system_error(err, "epoll_ctl(ADD eventfd)");
+    }
+}
+
+EpollPoller::~EpollPoller() {
+    ::close(wakefd_);
+    ::close(epfd_);
+}
+
+void EpollPoller::watch(int fd, std::uint32_t events, std::uint64_t token) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.u64 = token;
+    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) throw_system_error(errno, "epoll_ctl(ADD)");
+    ++watched_;
+}
+
+void EpollPoller::rewatch(int fd, std::uint32_t events, std::uint64_t token) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.u64 = token;
+    if (::epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) != 0) throw_system_error(errno, "epoll_ctl(MOD)");
+}
+
+void EpollPoller::unwatch(int fd) noexcept {
+    if (::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr) == 0) --watched_;
+}
+
+int EpollPoller::wait_raw(std::int64_t timeout_ns) {
+    for (;;) {
+        int n;
+        if (have_pwait2_) {
+            timespec ts{};
+            timespec* tsp = nullptr;
+            if (timeout_ns >= 0) {
+                ts.tv_sec = static_cast<time_t>(timeout_ns / 1'000'000'000);
+                ts.tv_nsec = static_cast<long>(timeout_ns % 1'000'000'000);
+                tsp = &ts;
+            }
+            n = ::epoll_pwait2(epfd_, events_, kMaxEvents, tsp, nullptr);
+            if (n < 0 && errno == ENOSYS) {
+                have_pwait2_ = false;
+                continue;
+            }
+        } else {
+            // Round up: truncating 0.4 ms to 0 would spin until the deadline.
+            int ms = -1;
+            if (timeout_ns >= 0) {
+                std::int64_t up = (timeout_ns + 999'999) / 1'000'000;
+                ms = up > 0x7fffffff ? 0x7fffffff : static_cast<int>(up);
+            }
+            n = ::epoll_wait(epfd_, events_, kMaxEvents, ms);
+        }
+        if (n >= 0) return n;
+        if (errno == EINTR) return 0;  // a signal: let the loop look at its queues again
+        throw_system_error(errno, "epoll_wait");
+    }
+}
+
+void EpollPoller::wake() noexcept {
+    // Only the first wake() after a drain writes: a burst of set() calls costs one syscall.
+    if (wake_pending_.exchange(true, std::memory_order_acq_rel)) return;
+    std::uint64_t one = 1;
+    ssize_t r = ::write(wakefd_, &one, sizeof one);
+    (void)r;  // EAGAIN means the counter is already non-zero: the loop will wake anyway
+}
+
+void EpollPoller::drain_wake() noexcept {
+    // Read first, then clear the flag with a read-modify-write: a wake() that finds the flag
+    // still set happened before this exchange, so the loop (which looks at its queues and
+    // flags after draining) sees what that wake() announced; a wake() after it writes again.
+    std::uint64_t value;
+    ssize_t r = ::read(wakefd_, &value, sizeof value);
+    (void)r;
+    wake_pending_.exchange(false, std::memory_order_acq_rel);
+}
+
+}  // namespace asyncio::detail

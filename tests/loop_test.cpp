@@ -1,0 +1,1 @@
+#include <asyncio/asyncio.hpp>
