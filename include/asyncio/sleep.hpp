@@ -61,7 +61,9 @@ inline SleepAwaiter sleep_ms(std::int64_t ms) noexcept {
     return SleepAwaiter::after_ns(ms > kMax ? std::numeric_limits<std::int64_t>::max() : ms * 1'000'000);
 }
 /// sleep_ms takes whole milliseconds, as in MicroPython; use sleep() for fractions.
-SleepAwaiter sleep_ms(double) = delete;
+template <class F>
+    requires std::is_floating_point_v<F>
+SleepAwaiter sleep_ms(F) = delete;
 
 /// Sleeps for any std::chrono duration (<= 0 yields).
 template <class Rep, class Period>
