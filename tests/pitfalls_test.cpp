@@ -1,0 +1,87 @@
+// The dangling-reference trap of C++ coroutines (docs/pitfalls.md), shown without invoking
+// undefined behaviour: a tracker records when the referenced object dies, and the test checks
+// that it died BEFORE the task ran. Reading it from the task would then be a use-after-free.
+#include <asyncio/asyncio.hpp>
+
+#include <string>
+
+#include "support/test_loop.hpp"
+
+using namespace asyncio;
+using Pitfalls = asyncio::testing::LoopTest;
+
+namespace {
+
+struct Tracked {
+    bool* dead;
+    std::string text;
+    Tracked(bool* d, std::string t) : dead(d), text(std::move(t)) {}
+    Tracked(const Tracked& o) : dead(nullptr), text(o.text) {}  // copies are not tracked
+    ~Tracked() {
+        if (dead != nullptr) *dead = true;
+    }
+};
+
+// UNSAFE: the frame stores only the reference; the caller's object may be gone when it runs.
+Coro<> by_reference(const Tracked& t, bool* ran) {
+    (void)t;  // reading t here would be the bug
+    *ran = true;
+    co_return;
+}
+
+// SAFE: the frame owns a copy.
+Coro<std::string> by_value(Tracked t) { co_return t.text; }
+
+}  // namespace
+
+TEST_F(Pitfalls, AReferenceParameterCanDieBeforeTheTaskRuns) {
+    bool dead = false, ran = false;
+    Task<> task;
+    {
+        Tracked local(&dead, "hello");
+        task = create_task(by_reference(local, &ran));
+    }  // `local` dies here; the task has not started yet
+    EXPECT_TRUE(dead);
+    EXPECT_FALSE(ran);
+    run([](Task<> t) -> Coro<> { co_await t; }(task));
+    EXPECT_TRUE(ran);  // it ran after its argument died: reading it would have been UB
+}
+
+TEST_F(Pitfalls, AByValueParameterLivesInTheFrame) {
+    bool dead = false;
+    Task<std::string> task;
+    {
+        Tracked local(&dead, "hello");
+        task = create_task(by_value(local));
+    }
+    EXPECT_TRUE(dead);  // the caller's object died, but the frame holds its own copy
+    EXPECT_EQ(run([](Task<std::string> t) -> Coro<std::string> { co_return co_await t; }(task)), "hello");
+}
+
+TEST_F(Pitfalls, ALambdaCoroutinesCapturesDieWithTheLambdaNotWithTheFrame) {
+    bool dead = false;
+    Task<> task;
+    {
+        // The frame keeps only a pointer to the lambda object; its captures live there.
+        auto lambda = [t = Tracked(&dead, "hello")]() -> Coro<> {
+            (void)t;  // reading t once the lambda is gone would be the bug
+            co_return;
+        };
+        task = create_task(lambda());
+    }  // the lambda (and its capture) dies here, before the task runs
+    EXPECT_TRUE(dead);
+    EXPECT_FALSE(task.done());
+    run([](Task<> t) -> Coro<> { co_await t; }(task));
+}
+
+TEST_F(Pitfalls, PassingStateAsAParameterOfACaptureLessLambdaIsSafe) {
+    bool dead = false;
+    Task<std::string> task;
+    {
+        auto lambda = [](Tracked t) -> Coro<std::string> { co_return t.text; };
+        Tracked local(&dead, "hello");
+        task = create_task(lambda(local));
+    }
+    EXPECT_TRUE(dead);
+    EXPECT_EQ(run([](Task<std::string> t) -> Coro<std::string> { co_return co_await t; }(task)), "hello");
+}
