@@ -171,12 +171,16 @@ TEST_F(TaskTest, HandlesAreCopiesOfOneTaskAndCompareEqual) {
 }
 
 TEST_F(TaskTest, CurrentTaskIsTheRunningTask) {
-    auto child = []() -> Coro<Task<>> { co_return current_task(); };
+    auto child = [](Task<>* seen) -> Coro<> {
+        *seen = current_task();
+        co_return;
+    };
     auto main = [](decltype(child) c) -> Coro<> {
-        Task<Task<>> t = create_task(c());
-        Task<> inner = co_await t;
-        EXPECT_TRUE(inner == t);
-        EXPECT_FALSE(inner == current_task());
+        Task<> seen;
+        Task<> t = create_task(c(&seen));
+        co_await t;
+        EXPECT_TRUE(seen == t);
+        EXPECT_FALSE(seen == current_task());
     };
     run(main(child));
 }

@@ -139,7 +139,12 @@ Task<T> create_task(Coro<T> coro) {
     auto h = coro.release();
     if (!h) throw RuntimeError("coroutine expected");
     detail::TaskBase& t = h.promise();
-    detail::spawn(t, h);
+    try {
+        detail::spawn(t, h);
+    } catch (...) {
+        h.destroy();  // e.g. the loop is closed: the coroutine never runs
+        throw;
+    }
     ++t.refs;
     return Task<T>::adopt(&t);
 }
