@@ -91,7 +91,7 @@ private:
     friend void detail::task_finished(detail::TaskBase&) noexcept;
     friend void detail::destroy_task(detail::TaskBase&) noexcept;
     friend bool detail::cancel_task(detail::TaskBase&);
-    friend void detail::await_task(detail::TaskBase&, std::coroutine_handle<>);
+    friend void detail::await_task(detail::TaskBase&, detail::TaskWaiter&, std::coroutine_handle<>);
 
     struct Impl;
     Loop();

@@ -32,8 +32,8 @@ void spawn(TaskBase& t, std::coroutine_handle<> frame);
 void destroy_task(TaskBase& t) noexcept;
 /// Task::cancel (SEMANTICS.md 4.1).
 bool cancel_task(TaskBase& t);
-/// Suspends the current task until `target` finishes.
-void await_task(TaskBase& target, std::coroutine_handle<> h);
+/// Links `waiter` on `target` and parks the current task (suspended at `h`) until notified.
+void await_task(TaskBase& target, TaskWaiter& waiter, std::coroutine_handle<> h);
 
 inline void add_ref(TaskBase* t) noexcept {
     if (t != nullptr) ++t->refs;
@@ -42,29 +42,39 @@ inline void drop_ref(TaskBase* t) noexcept {
     if (t != nullptr && --t->refs == 0) destroy_task(*t);
 }
 
-/// `co_await task`: suspends only if the task has not finished.
-template <class T>
-struct TaskAwaiter {
+/// `co_await task`: suspends only if the task has not finished; the node in this awaiter
+/// (which lives in the awaiting frame) is what the task's completion notifies.
+struct TaskAwaiterBase : TaskWaiter {
     TaskBase* target;
+    TaskBase* self = nullptr;  // the awaiting task, once suspended
 
+    explicit TaskAwaiterBase(TaskBase* t) noexcept : TaskWaiter(&wake), target(t) {}
+    static void wake(TaskWaiter& w) noexcept {
+        tls_scheduler->push_ready(static_cast<TaskAwaiterBase&>(w).self);
+    }
     bool await_ready() const noexcept { return target->done(); }
-    void await_suspend(std::coroutine_handle<> h) const { await_task(*target, h); }
-    T await_resume() const {
-        tls_scheduler->check_cancel();  // cancelled after being woken: CancelledError wins
+    void await_suspend(std::coroutine_handle<> h) { await_task(*target, *this, h); }
+    /// Delivers a pending cancel (it wins over the result) and marks the outcome retrieved.
+    void finish() const {
+        tls_scheduler->check_cancel();
         target->flags |= TaskBase::kAwaited;
+    }
+};
+
+template <class T>
+struct TaskAwaiter : TaskAwaiterBase {
+    using TaskAwaiterBase::TaskAwaiterBase;
+    T await_resume() const {
+        finish();
         return static_cast<Promise<T>*>(static_cast<PromiseBase*>(target))->get();
     }
 };
 
 /// Outcome check for the type-erased handle: rethrows the exception, discards any value.
-struct ErasedTaskAwaiter {
-    TaskBase* target;
-
-    bool await_ready() const noexcept { return target->done(); }
-    void await_suspend(std::coroutine_handle<> h) const { await_task(*target, h); }
+struct ErasedTaskAwaiter : TaskAwaiterBase {
+    using TaskAwaiterBase::TaskAwaiterBase;
     void await_resume() const {
-        tls_scheduler->check_cancel();
-        target->flags |= TaskBase::kAwaited;
+        finish();
         if (target->exception) std::rethrow_exception(target->exception);
     }
 };
@@ -99,7 +109,7 @@ public:
     friend bool operator==(const Task& a, const Task& b) noexcept { return a.t_ == b.t_; }
 
     /// Waits for the task; rethrows its exception (the value, if any, is discarded).
-    detail::ErasedTaskAwaiter operator co_await() const noexcept { return {t_}; }
+    detail::ErasedTaskAwaiter operator co_await() const noexcept { return detail::ErasedTaskAwaiter(t_); }
 
     /// Adopts a reference the caller already counted (internal).
     static Task adopt(detail::TaskBase* t) noexcept {
@@ -121,7 +131,7 @@ public:
 
     /// Waits for the task and gives its value, or rethrows its exception. Several tasks may
     /// await the same task; each gets the value (a copy; a move-only value can be taken once).
-    detail::TaskAwaiter<T> operator co_await() const noexcept { return {t_}; }
+    detail::TaskAwaiter<T> operator co_await() const noexcept { return detail::TaskAwaiter<T>(t_); }
 
     static Task adopt(detail::TaskBase* t) noexcept {
         Task h;

@@ -197,11 +197,8 @@ void Loop::teardown() noexcept {
     // that destructors run in pass 2 (a lock guard releasing, an event being set) find no
     // waiter to wake.
     for (TaskBase* t = all_; t != nullptr; t = t->all_next) {
-        if (t->state == TaskState::Waiting) {
-            static_cast<detail::WaitQueue*>(t->wait_target)->remove(t);
-        } else if (t->state == TaskState::AwaitingTask) {
-            static_cast<TaskBase*>(t->wait_target)->waiters.remove(t);
-        }
+        if (t->state == TaskState::Waiting) static_cast<detail::WaitQueue*>(t->wait_target)->remove(t);
+        t->waiters.clear();  // the waiting tasks are all being torn down too
         if (!t->done()) {
             t->state = TaskState::Done;
             t->flags |= TaskBase::kCancelled | TaskBase::kStarted;

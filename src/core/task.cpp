@@ -47,7 +47,7 @@ void task_finished(TaskBase& t) noexcept {
     if (!t.waiters.empty()) {
         // Every waiter gets the outcome, oldest first; that retrieves it.
         t.flags |= TaskBase::kAwaited;
-        s.wake_all(t.waiters);
+        while (TaskWaiter* w = t.waiters.pop_front()) w->notify();
     } else if (&t == loop.main_) {
         t.flags |= TaskBase::kAwaited;  // run() hands the outcome to its caller
     } else if (t.exception && !t.has(TaskBase::kCancelled) && !t.has(TaskBase::kAwaited)) {
@@ -89,7 +89,7 @@ bool cancel_task(TaskBase& t) {
     return true;
 }
 
-void await_task(TaskBase& target, std::coroutine_handle<> h) {
+void await_task(TaskBase& target, TaskWaiter& waiter, std::coroutine_handle<> h) {
     Scheduler& s = *tls_scheduler;
     TaskBase* cur = s.running_task();
     // A cycle of awaits would never finish and would send cancel() round it forever.
@@ -100,7 +100,8 @@ void await_task(TaskBase& target, std::coroutine_handle<> h) {
     cur->resume_point = h;
     cur->state = TaskState::AwaitingTask;
     cur->wait_target = &target;
-    target.waiters.push_back(cur);
+    static_cast<TaskAwaiterBase&>(waiter).self = cur;
+    waiter.link(target);
 }
 
 void raise_cancelled(TaskBase* t) {

@@ -19,6 +19,7 @@
 namespace asyncio::detail {
 
 class TaskBase;
+class TaskWaiter;
 
 /// Where a task is, as far as the loop and cancel() are concerned.
 enum class TaskState : std::uint8_t {
@@ -52,6 +53,25 @@ private:
     TaskBase* tail_ = nullptr;
 };
 
+/// A task's list of waiters (TaskWaiter nodes), notified in the order they were linked.
+class WaiterList {
+public:
+    WaiterList() = default;
+    WaiterList(const WaiterList&) = delete;
+    WaiterList& operator=(const WaiterList&) = delete;
+
+    [[nodiscard]] bool empty() const noexcept { return head_ == nullptr; }
+    inline void push_back(TaskWaiter* w) noexcept;
+    inline TaskWaiter* pop_front() noexcept;
+    inline void remove(TaskWaiter* w) noexcept;
+    /// Forgets every node (they become unlinked) without notifying them (teardown).
+    inline void clear() noexcept;
+
+private:
+    TaskWaiter* head_ = nullptr;
+    TaskWaiter* tail_ = nullptr;
+};
+
 /// The fields a task needs, embedded in every promise (the base of Promise<T>).
 class TaskBase {
 public:
@@ -82,8 +102,8 @@ public:
     std::coroutine_handle<> resume_point;
     // The outcome when it is an exception.
     std::exception_ptr exception;
-    // Tasks awaiting this task, in the order they began waiting.
-    WaitQueue waiters;
+    // Whoever awaits this task (plain awaits, gather, wait_for), in the order they began.
+    WaiterList waiters;
     // Waiting: the WaitQueue; AwaitingTask: the awaited TaskBase.
     void* wait_target = nullptr;
 
@@ -97,6 +117,65 @@ public:
     [[nodiscard]] bool is_task() const noexcept { return has(kIsTask); }
     [[nodiscard]] bool done() const noexcept { return state == TaskState::Done; }
 };
+
+/// One waiter on a task's completion, owned by the waiting side (an awaiter in a coroutine
+/// frame, a gather): it unlinks itself when destroyed, so a frame destroyed while waiting
+/// leaves no dangling entry. `notify` runs inside the loop when the task finishes.
+class TaskWaiter {
+public:
+    using Notify = void (*)(TaskWaiter&) noexcept;
+
+    explicit TaskWaiter(Notify notify) noexcept : notify_(notify) {}
+    TaskWaiter(const TaskWaiter&) = delete;
+    TaskWaiter& operator=(const TaskWaiter&) = delete;
+    ~TaskWaiter() { unlink(); }
+
+    /// Adds this node to `target`'s waiters.
+    void link(TaskBase& target) noexcept {
+        target_ = &target;
+        target.waiters.push_back(this);
+    }
+    void unlink() noexcept {
+        if (target_ != nullptr) target_->waiters.remove(this);
+    }
+    [[nodiscard]] bool linked() const noexcept { return target_ != nullptr; }
+    void notify() noexcept { notify_(*this); }
+
+private:
+    friend class WaiterList;
+    TaskWaiter* prev_ = nullptr;
+    TaskWaiter* next_ = nullptr;
+    TaskBase* target_ = nullptr;  // the task whose list holds this node, or null
+    Notify notify_;
+};
+
+inline void WaiterList::push_back(TaskWaiter* w) noexcept {
+    w->next_ = nullptr;
+    w->prev_ = tail_;
+    if (tail_ != nullptr) {
+        tail_->next_ = w;
+    } else {
+        head_ = w;
+    }
+    tail_ = w;
+}
+
+inline TaskWaiter* WaiterList::pop_front() noexcept {
+    TaskWaiter* w = head_;
+    if (w != nullptr) remove(w);
+    return w;
+}
+
+inline void WaiterList::remove(TaskWaiter* w) noexcept {
+    (w->prev_ != nullptr ? w->prev_->next_ : head_) = w->next_;
+    (w->next_ != nullptr ? w->next_->prev_ : tail_) = w->prev_;
+    w->next_ = w->prev_ = nullptr;
+    w->target_ = nullptr;
+}
+
+inline void WaiterList::clear() noexcept {
+    while (head_ != nullptr) remove(head_);
+}
 
 inline void WaitQueue::push_back(TaskBase* t) noexcept {
     t->next = nullptr;
