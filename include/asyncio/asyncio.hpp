@@ -4,6 +4,11 @@
 
 #include "asyncio/coro.hpp"
 #include "asyncio/errors.hpp"
+#include "asyncio/event.hpp"
+#include "asyncio/gather.hpp"
+#include "asyncio/lock.hpp"
 #include "asyncio/loop.hpp"
 #include "asyncio/sleep.hpp"
 #include "asyncio/task.hpp"
+#include "asyncio/thread_safe_flag.hpp"
+#include "asyncio/wait_for.hpp"

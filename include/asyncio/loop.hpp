@@ -20,6 +20,11 @@ namespace asyncio {
 
 class Loop;
 
+namespace detail {
+class ThreadWakeups;
+ThreadWakeups& this_thread_wakeups();
+}  // namespace detail
+
 /// What the loop passes to its exception handler (the seed's context dictionary).
 struct ExceptionContext {
     std::string message;           ///< e.g. "Task exception wasn't retrieved"
@@ -87,6 +92,7 @@ public:
 private:
     friend Loop& get_event_loop();
     friend Loop& new_event_loop();
+    friend detail::ThreadWakeups& detail::this_thread_wakeups();
     friend void detail::spawn(detail::TaskBase&, std::coroutine_handle<>);
     friend void detail::task_finished(detail::TaskBase&) noexcept;
     friend void detail::destroy_task(detail::TaskBase&) noexcept;

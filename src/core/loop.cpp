@@ -8,12 +8,14 @@
 #include <memory>
 
 #include "core/loop_access.hpp"
+#include "core/thread_wakeups.hpp"
 #include "io/poller.hpp"
 
 namespace asyncio {
 
 struct Loop::Impl {
     detail::Poller poller;
+    detail::ThreadWakeups wakeups{poller};
 };
 
 namespace {
@@ -34,6 +36,8 @@ Scheduler& this_thread_scheduler() {
     get_event_loop();
     return *tls_scheduler;
 }
+
+ThreadWakeups& this_thread_wakeups() { return get_event_loop().impl_->wakeups; }
 
 }  // namespace detail
 
@@ -112,6 +116,7 @@ void Loop::run(detail::TaskBase* main) {
     for (;;) {
         // 1. One clock read per round: "now" pushes of this round all get this key.
         sched_.now = detail::monotonic_ns();
+        impl_->wakeups.poll(sched_);  // ThreadSafeFlags set on other threads
         // 2. Run what is due, oldest (key, seq) first: the FIFO and expired timers merged.
         int budget = kStepsPerRound;
         while (detail::TaskBase* t = sched_.pop_due()) {

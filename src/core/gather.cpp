@@ -1,0 +1,89 @@
+// gather_wait: one waiter node per gathered task, a counter, and a parking queue for the task
+// awaiting the gather (SEMANTICS.md 7). The nodes live in this coroutine's frame and unlink
+// themselves when it ends, so tasks left running after a failure are no longer watched.
+#include <memory>
+
+#include "asyncio/gather.hpp"
+#include "asyncio/loop.hpp"
+
+namespace asyncio::detail {
+
+namespace {
+
+struct GatherState;
+
+struct GatherNode : TaskWaiter {
+    GatherNode() noexcept : TaskWaiter(&on_done) {}
+    static void on_done(TaskWaiter& w) noexcept;
+    GatherState* state = nullptr;
+    TaskBase* task = nullptr;
+};
+
+struct GatherState {
+    std::size_t remaining = 0;
+    bool return_exceptions = false;
+    bool woken = false;
+    std::exception_ptr error;
+    WaitQueue parked;  // the task awaiting the gather
+
+    void wake() noexcept {
+        woken = true;
+        tls_scheduler->wake_all(parked);
+    }
+};
+
+void GatherNode::on_done(TaskWaiter& w) noexcept {
+    auto& node = static_cast<GatherNode&>(w);
+    GatherState& g = *node.state;
+    if (g.woken) return;
+    if (!g.return_exceptions && node.task->exception) {
+        g.error = node.task->exception;  // the first failure in completion order
+        g.wake();
+    } else if (--g.remaining == 0) {
+        g.wake();
+    }
+}
+
+struct Park {
+    WaitQueue& queue;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) const noexcept { tls_scheduler->park(h, queue); }
+    void await_resume() const { tls_scheduler->check_cancel(); }
+};
+
+}  // namespace
+
+Coro<> gather_wait(std::vector<TaskBase*> tasks, bool return_exceptions) {
+    if (!return_exceptions) {
+        for (TaskBase* t : tasks) {  // already failed: the first in argument order
+            if (t->done() && t->exception) {
+                t->flags |= TaskBase::kAwaited;
+                std::rethrow_exception(t->exception);
+            }
+        }
+    }
+    GatherState g;
+    g.return_exceptions = return_exceptions;
+    auto nodes = std::make_unique<GatherNode[]>(tasks.size());
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+        if (tasks[i]->done()) continue;
+        nodes[i].state = &g;
+        nodes[i].task = tasks[i];
+        nodes[i].link(*tasks[i]);
+        ++g.remaining;
+    }
+    if (g.remaining == 0) co_return;
+    try {
+        co_await Park{g.parked};
+    } catch (const CancelledError&) {
+        // Cancelling the gather cancels every task still running; it does not wait for them.
+        TaskBase* self = tls_scheduler->current;
+        for (TaskBase* t : tasks) {
+            if (!t->done() && t != self) cancel_task(*t);
+        }
+        throw;
+    }
+    if (g.error) std::rethrow_exception(g.error);
+}
+
+}  // namespace asyncio::detail
