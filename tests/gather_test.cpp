@@ -1,0 +1,271 @@
+// gather: results in order, return_exceptions, failures, cancellation, edge cases.
+#include <asyncio/asyncio.hpp>
+
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <variant>
+#include <vector>
+
+#include "support/test_loop.hpp"
+
+using namespace asyncio;
+using Lines = std::vector<std::string>;
+using GatherTest = asyncio::testing::LoopTest;
+
+namespace {
+
+Coro<int> value_after(int ms, int v) {
+    co_await sleep_ms(ms);
+    co_return v;
+}
+
+Coro<int> raise_after(int ms, std::string what) {
+    co_await sleep_ms(ms);
+    throw std::runtime_error(what);
+}
+
+Coro<> logged_sleep(Lines* out, std::string name, int ms) {
+    try {
+        co_await sleep_ms(ms);
+        out->push_back(name + " finished");
+    } catch (const CancelledError&) {
+        out->push_back(name + " cancelled");
+        throw;
+    }
+}
+
+std::string what_of(const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        return ex.what();
+    } catch (const CancelledError&) {
+        return "CancelledError";
+    }
+}
+
+}  // namespace
+
+TEST_F(GatherTest, ResultsComeInArgumentOrderWhateverTheCompletionOrder) {
+    auto main = []() -> Coro<> {
+        auto [a, b, c] = co_await gather(value_after(30, 1), value_after(10, 2), value_after(20, 3));
+        EXPECT_EQ(a, 1);
+        EXPECT_EQ(b, 2);
+        EXPECT_EQ(c, 3);
+    };
+    run(main());
+}
+
+TEST_F(GatherTest, MixesCorosTasksAndVoidResults) {
+    auto main = []() -> Coro<> {
+        Lines out;
+        Task<int> t = create_task(value_after(1, 5));
+        auto r = co_await gather(t, logged_sleep(&out, "v", 1), value_after(2, 6));
+        EXPECT_EQ(std::get<0>(r), 5);
+        EXPECT_TRUE((std::is_same_v<std::tuple_element_t<1, decltype(r)>, std::monostate>));
+        EXPECT_EQ(std::get<2>(r), 6);
+        EXPECT_EQ(out, (Lines{"v finished"}));
+    };
+    run(main());
+}
+
+TEST_F(GatherTest, GathersARangeOfTasksIntoAVector) {
+    auto main = []() -> Coro<> {
+        std::vector<Task<int>> tasks;
+        for (int i = 0; i < 100; ++i) tasks.push_back(create_task(value_after(i % 7, i)));
+        std::vector<int> r = co_await gather(tasks);
+        EXPECT_EQ(r.size(), 100u);
+        for (std::size_t i = 0; i < r.size(); ++i) EXPECT_EQ(r[i], static_cast<int>(i));
+    };
+    run(main());
+}
+
+TEST_F(GatherTest, NothingToGatherReturnsAtOnce) {
+    Lines out;
+    auto main = [](Lines* o) -> Coro<> {
+        create_task(logged_sleep(o, "other", 0));
+        std::tuple<> none = co_await gather();
+        (void)none;
+        std::vector<int> empty = co_await gather(std::vector<Task<int>>{});
+        EXPECT_TRUE(empty.empty());
+        o->push_back("gathered");  // no suspension happened
+        co_await sleep_ms(1);
+    };
+    run(main(&out));
+    EXPECT_EQ(out, (Lines{"gathered", "other finished"}));
+}
+
+TEST_F(GatherTest, TheSameTaskTwiceAndFinishedTasksAreFine) {
+    auto main = []() -> Coro<> {
+        Task<int> t = create_task(value_after(1, 4));
+        Task<int> done = create_task(value_after(0, 8));
+        co_await sleep_ms(2);  // `done` has finished; `t` too
+        Task<int> slow = create_task(value_after(5, 9));
+        auto [a, b, c, d] = co_await gather(slow, slow, done, t);
+        EXPECT_EQ(a, 9);
+        EXPECT_EQ(b, 9);
+        EXPECT_EQ(c, 8);
+        EXPECT_EQ(d, 4);
+    };
+    run(main());
+}
+
+TEST_F(GatherTest, AGatheredTaskMayAlsoBeAwaitedElsewhere) {
+    auto other = [](Task<int> t) -> Coro<int> { co_return co_await t; };
+    auto main = [](decltype(other) o) -> Coro<> {
+        Task<int> t = create_task(value_after(5, 3));
+        Task<int> waiter = create_task(o(t));
+        auto [a] = co_await gather(t);
+        EXPECT_EQ(a, 3);
+        EXPECT_EQ(co_await waiter, 3);
+    };
+    run(main(other));
+}
+
+TEST_F(GatherTest, TheFirstExceptionPropagatesAndOtherTasksKeepRunning) {
+    static Lines out;
+    out.clear();
+    get_event_loop().set_exception_handler(
+        [](Loop&, const ExceptionContext& c) { out.push_back("reported " + what_of(c.exception)); });
+    auto main = [](Lines* o) -> Coro<> {
+        Task<> slow = create_task(logged_sleep(o, "slow", 20));
+        try {
+            co_await gather(raise_after(5, "second"), raise_after(1, "first"), slow);
+            ADD_FAILURE() << "expected an exception";
+        } catch (const std::runtime_error& e) {
+            o->push_back(std::string("caught ") + e.what());
+        }
+        co_await slow;  // not cancelled by the failure
+    };
+    run(main(&out));
+    // The other failing task was no longer watched: its failure went to the handler.
+    EXPECT_EQ(out, (Lines{"caught first", "reported second", "slow finished"}));
+}
+
+TEST_F(GatherTest, ALaterFailureOfAnUnwatchedTaskReachesTheExceptionHandler) {
+    static Lines reported;
+    reported.clear();
+    get_event_loop().set_exception_handler(
+        [](Loop&, const ExceptionContext& c) { reported.push_back(what_of(c.exception)); });
+    auto main = []() -> Coro<> {
+        EXPECT_THROW(co_await gather(raise_after(1, "first"), raise_after(5, "later")), std::runtime_error);
+        co_await sleep_ms(20);
+    };
+    run(main());
+    EXPECT_EQ(reported, (Lines{"later"}));
+}
+
+TEST_F(GatherTest, TasksThatFailedBeforeTheGatherRaiseInArgumentOrder) {
+    auto main = []() -> Coro<> {
+        Task<int> a = create_task(raise_after(0, "a"));
+        Task<int> b = create_task(raise_after(0, "b"));
+        co_await sleep(0);
+        co_await sleep(0);  // both have failed; their reports are not due yet
+        EXPECT_TRUE(a.done());
+        EXPECT_TRUE(b.done());
+        try {
+            co_await gather(value_after(1, 0), b, a);
+            ADD_FAILURE() << "expected an exception";
+        } catch (const std::runtime_error& e) {
+            EXPECT_STREQ(e.what(), "b");
+        }
+        EXPECT_THROW(co_await a, std::runtime_error);
+        co_await sleep_ms(3);  // the first argument's task finishes
+    };
+    run(main());
+}
+
+TEST_F(GatherTest, ReturnExceptionsPutsExceptionsInPlaceOfValues) {
+    auto main = []() -> Coro<> {
+        Task<int> cancelled = create_task(value_after(1000, 0));
+        cancelled.cancel();
+        auto [a, b, c] = co_await gather(return_exceptions, value_after(2, 1), raise_after(1, "boom"), cancelled);
+        EXPECT_EQ(a.index(), 0u);
+        EXPECT_EQ(std::get<0>(a), 1);
+        EXPECT_EQ(b.index(), 1u);
+        EXPECT_EQ(what_of(std::get<1>(b)), "boom");
+        EXPECT_EQ(c.index(), 1u);
+        EXPECT_EQ(what_of(std::get<1>(c)), "CancelledError");
+    };
+    run(main());
+}
+
+TEST_F(GatherTest, ReturnExceptionsOverARange) {
+    auto main = []() -> Coro<> {
+        std::vector<Task<int>> tasks{create_task(value_after(1, 1)), create_task(raise_after(1, "x"))};
+        auto r = co_await gather(return_exceptions, tasks);
+        EXPECT_EQ(r.size(), 2u);
+        EXPECT_EQ(std::get<0>(r[0]), 1);
+        EXPECT_EQ(what_of(std::get<1>(r[1])), "x");
+    };
+    run(main());
+}
+
+TEST_F(GatherTest, AChildCancelledBySomeoneElseMakesTheGatherRaiseCancelledError) {
+    auto main = []() -> Coro<> {
+        Task<int> child = create_task(value_after(1000, 1));
+        Task<int> other = create_task(value_after(1, 2));
+        create_task([](Task<int> c) -> Coro<> {
+            co_await sleep_ms(2);
+            c.cancel();
+        }(child));
+        EXPECT_THROW(co_await gather(child, other), CancelledError);
+    };
+    run(main());
+}
+
+TEST_F(GatherTest, CancellingTheGatheringTaskCancelsEveryChild) {
+    Lines out;
+    auto gatherer = [](Lines* o) -> Coro<> {
+        try {
+            co_await gather(logged_sleep(o, "a", 1000), logged_sleep(o, "b", 1000));
+        } catch (const CancelledError&) {
+            o->push_back("gather cancelled");
+            throw;
+        }
+    };
+    auto main = [](Lines* o, decltype(gatherer) g) -> Coro<> {
+        Task<> t = create_task(g(o));
+        co_await sleep_ms(2);
+        t.cancel();
+        EXPECT_THROW(co_await t, CancelledError);
+        co_await sleep_ms(2);
+    };
+    run(main(&out, gatherer));
+    // The gather does not wait for the children: it raises first, they end after.
+    EXPECT_EQ(out, (Lines{"gather cancelled", "a cancelled", "b cancelled"}));
+}
+
+TEST_F(GatherTest, ACancelAfterEveryChildFinishedStillRaisesCancelledError) {
+    auto gatherer = []() -> Coro<int> {
+        auto [a] = co_await gather(value_after(1, 1));
+        co_return a;
+    };
+    auto main = [](decltype(gatherer) g) -> Coro<> {
+        Task<int> t = create_task(g());
+        Task<int> racer = create_task(value_after(1, 0));
+        co_await racer;  // wakes with the child's timer; the gather is woken just before us
+        t.cancel();
+        EXPECT_THROW(co_await t, CancelledError);
+    };
+    run(main(gatherer));
+}
+
+TEST_F(GatherTest, GatherAcceptsTheLibrarysOwnAwaitables) {
+    auto main = []() -> Coro<> {
+        Event ev;
+        Lock lock;
+        auto setter = [](Event* e) -> Coro<> {
+            co_await sleep_ms(1);
+            e->set();
+        };
+        auto [woke, none, value] = co_await gather(ev.wait(), lock.acquire(), setter(&ev));
+        EXPECT_TRUE(woke);
+        EXPECT_TRUE(lock.locked());
+        (void)none;
+        (void)value;
+        lock.release();
+    };
+    run(main());
+}
