@@ -22,7 +22,10 @@ class Loop;
 
 namespace detail {
 class ThreadWakeups;
+struct IoHandle;
 ThreadWakeups& this_thread_wakeups();
+void io_watch(IoHandle& h);
+void io_unwatch(IoHandle& h) noexcept;
 }  // namespace detail
 
 /// What the loop passes to its exception handler (the seed's context dictionary).
@@ -93,6 +96,8 @@ private:
     friend Loop& get_event_loop();
     friend Loop& new_event_loop();
     friend detail::ThreadWakeups& detail::this_thread_wakeups();
+    friend void detail::io_watch(detail::IoHandle&);
+    friend void detail::io_unwatch(detail::IoHandle&) noexcept;
     friend void detail::spawn(detail::TaskBase&, std::coroutine_handle<>);
     friend void detail::task_finished(detail::TaskBase&) noexcept;
     friend void detail::destroy_task(detail::TaskBase&) noexcept;
@@ -103,6 +108,7 @@ private:
     Loop();
     void run_until_done(detail::TaskBase& main);
     void run(detail::TaskBase* main);
+    void poll_io(std::int64_t timeout_ns);
     void step(detail::TaskBase* t);
     void finish_step(detail::TaskBase* t);
     void report_unretrieved(detail::TaskBase* t);

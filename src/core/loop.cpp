@@ -9,6 +9,7 @@
 
 #include "core/loop_access.hpp"
 #include "core/thread_wakeups.hpp"
+#include "io/io_handle.hpp"
 #include "io/poller.hpp"
 
 namespace asyncio {
@@ -38,6 +39,23 @@ Scheduler& this_thread_scheduler() {
 }
 
 ThreadWakeups& this_thread_wakeups() { return get_event_loop().impl_->wakeups; }
+
+void io_watch(IoHandle& h) {
+    get_event_loop().impl_->poller.watch(h.fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                                         reinterpret_cast<std::uint64_t>(&h));
+    h.watched = true;
+}
+
+void io_unwatch(IoHandle& h) noexcept {
+    if (h.watched) {
+        if (tls_loop != nullptr) tls_loop->impl_->poller.unwatch(h.fd);
+        h.watched = false;
+    }
+    if (tls_scheduler != nullptr) {
+        tls_scheduler->wake_all(h.readers);
+        tls_scheduler->wake_all(h.writers);
+    }
+}
 
 }  // namespace detail
 
@@ -124,15 +142,37 @@ void Loop::run(detail::TaskBase* main) {
             if (stopping_ || (main != nullptr && main->done())) return;
             if (--budget == 0) break;
         }
-        if (budget == 0) continue;
-        // 3. Nothing runnable: sleep in the kernel until the next deadline (or a wake-up).
+        if (budget == 0) {
+            // Busy: still look at I/O once per round, without blocking (PERFORMANCE.md T3).
+            if (impl_->poller.watched() > 0) poll_io(0);
+            continue;
+        }
+        // 3. Nothing runnable: sleep in the kernel until the next deadline, an I/O event or a
+        //    cross-thread wake-up.
         std::int64_t timeout = -1;
         if (!sched_.timers.empty()) {
             timeout = sched_.timers.top().key - detail::monotonic_ns();
-            if (timeout <= 0) continue;
+            if (timeout < 0) timeout = 0;
         }
-        impl_->poller.wait(timeout, [](std::uint64_t, std::uint32_t) {});
+        if (timeout == 0 && impl_->poller.watched() == 0) continue;
+        poll_io(timeout);
     }
+}
+
+void Loop::poll_io(std::int64_t timeout_ns) {
+    detail::Scheduler& s = sched_;
+    impl_->poller.wait(timeout_ns, [&s](std::uint64_t token, std::uint32_t events) {
+        auto* h = reinterpret_cast<detail::IoHandle*>(token);
+        if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) h->hangup = true;
+        if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+            h->readable = true;
+            s.wake_all(h->readers);
+        }
+        if ((events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0) {
+            h->writable = true;
+            s.wake_all(h->writers);
+        }
+    });
 }
 
 void Loop::step(detail::TaskBase* t) {

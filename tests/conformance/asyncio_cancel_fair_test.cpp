@@ -48,12 +48,30 @@ TEST_F(AsyncioCancelFair, TasksCancellingEachOtherDoNotStarveAThirdTask) {
     run(main_task(&tasks, &trace));
 
     EXPECT_EQ(trace.lines, (std::vector<std::string>{
-                               "start 0",     "start 1",     "start 2",     "done 0",
-                               "0 cancels 1", "start 0",     "cancelled 1", "1 cancels 0",
-                               "start 1",     "done 2",      "start 2",     "cancelled 0",
-                               "0 cancels 1", "start 0",     "cancelled 1", "1 cancels 0",
-                               "start 1",     "done 2",      "start 2",     "cancelled 0",
-                               "0 cancels 1", "cancelled 1", "1 cancels 0", "done 2",
+                               "start 0",
+                               "start 1",
+                               "start 2",
+                               "done 0",
+                               "0 cancels 1",
+                               "start 0",
+                               "cancelled 1",
+                               "1 cancels 0",
+                               "start 1",
+                               "done 2",
+                               "start 2",
+                               "cancelled 0",
+                               "0 cancels 1",
+                               "start 0",
+                               "cancelled 1",
+                               "1 cancels 0",
+                               "start 1",
+                               "done 2",
+                               "start 2",
+                               "cancelled 0",
+                               "0 cancels 1",
+                               "cancelled 1",
+                               "1 cancels 0",
+                               "done 2",
                            }));
     for (const Task<>& t : tasks) EXPECT_TRUE(t.done());
 }

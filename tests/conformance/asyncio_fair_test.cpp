@@ -15,6 +15,14 @@ using AsyncioFair = asyncio::testing::LoopTest;
 
 namespace {
 
+// Upstream uses periods of 0.1 s and 0.18 s and a 0.45 s run. Every late wake-up pushes a
+// task's later deadlines back (a sleep counts from when it is called), so the tightest margin
+// upstream (the fifth "task work 2" at 0.4 s + accumulated lateness, before "finish" at 0.45 s)
+// is 50 ms. All times are scaled by kScale so that the same interleaving holds on a loaded
+// 2-core machine and under AddressSanitizer, where the busy-yielding tasks keep the process
+// CPU-bound and each wake-up can be several ms late.
+constexpr double kScale = 2.0;
+
 Coro<> task(int id, double t, Trace* trace) {
     (*trace)("task start " + std::to_string(id));
     for (;;) {
@@ -25,10 +33,10 @@ Coro<> task(int id, double t, Trace* trace) {
 
 Coro<> main_task(Trace* trace) {
     Task<> t1 = create_task(task(1, -0.01, trace));
-    Task<> t2 = create_task(task(2, 0.1, trace));
-    Task<> t3 = create_task(task(3, 0.18, trace));
+    Task<> t2 = create_task(task(2, 0.1 * kScale, trace));
+    Task<> t3 = create_task(task(3, 0.18 * kScale, trace));
     Task<> t4 = create_task(task(4, -100, trace));
-    co_await sleep(0.45);  // t2 prints 5 times, t3 prints 3 times
+    co_await sleep(0.45 * kScale);  // t2 prints 5 times, t3 prints 3 times
     t1.cancel();
     t2.cancel();
     t3.cancel();

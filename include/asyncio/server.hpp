@@ -1,0 +1,68 @@
+// Server, start_server (the seed's "TCP stream connections").
+//
+//   auto server = co_await asyncio::start_server(handle_client, "127.0.0.1", 0);
+//   std::uint16_t port = server.port();   // the bound port (useful with port 0)
+//   ...
+//   server.close();
+//   co_await server.wait_closed();
+//
+// Each accepted connection runs `callback(reader, writer)` as its own task. Connection tasks
+// are not tracked: closing the server stops accepting but leaves them running (as in
+// MicroPython). An exception from a callback goes to the loop's exception handler and the
+// server keeps serving. The accept loop survives EMFILE/ENFILE (it backs off and retries) and
+// connections reset before accept.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "asyncio/coro.hpp"
+#include "asyncio/stream.hpp"
+
+namespace asyncio {
+
+namespace detail {
+struct ServerState;
+}
+
+/// What start_server runs for each connection.
+using ConnectionCallback = std::function<Coro<>(Stream reader, Stream writer)>;
+
+class Server {
+public:
+    Server() = default;
+    Server(Server&&) noexcept = default;
+    Server& operator=(Server&& other) noexcept;
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+    /// Closes the listening socket at once (the port can be bound again straight after).
+    ~Server();
+
+    /// Stops accepting and closes the listening socket. Calling it twice is harmless.
+    void close();
+    /// Waits until the accept task has ended (not for the connection tasks).
+    Coro<> wait_closed();
+    /// The bound port.
+    [[nodiscard]] std::uint16_t port() const noexcept;
+
+    explicit Server(std::shared_ptr<detail::ServerState> state) noexcept : state_(std::move(state)) {}
+
+private:
+    std::shared_ptr<detail::ServerState> state_;
+};
+
+namespace ssl {
+class SSLContext;
+}
+
+/// Listens on host:port (port 0: an ephemeral port; "" or "0.0.0.0": every IPv4 interface;
+/// "::": IPv6) with SO_REUSEADDR and runs `callback` for each connection. Bind failures raise
+/// std::system_error naming the address.
+Coro<Server> start_server(ConnectionCallback callback, std::string host, std::uint16_t port, int backlog = 5);
+/// As above, over TLS with the server context `context`.
+Coro<Server> start_server(ConnectionCallback callback, std::string host, std::uint16_t port, int backlog,
+                          ssl::SSLContext context);
+
+}  // namespace asyncio

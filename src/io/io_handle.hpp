@@ -1,0 +1,50 @@
+// IoHandle: one watched file descriptor and the tasks waiting to read or write it.
+//
+// Registered once with the poller, edge-triggered, for both directions (PERFORMANCE.md T13).
+// `readable` / `writable` cache the last edge: the stream clears one when a syscall reports
+// EAGAIN, and the poller sets it (and wakes that direction's waiters) on the next edge. Readers
+// and writers wait in separate queues, so cancelling one never disturbs the other (unlike
+// MicroPython's quirk Q2). Loop thread only.
+//
+// Edge-triggered readiness is cached in `readable` / `writable`; see may_read / may_write.
+#pragma once
+
+#include <coroutine>
+
+#include "asyncio/detail/scheduler.hpp"
+#include "asyncio/detail/task_base.hpp"
+
+namespace asyncio::detail {
+
+struct IoHandle {
+    int fd = -1;
+    bool readable = false;
+    bool writable = false;
+    // The peer closed or the socket failed. Never cleared: a short read does not prove there is
+    // nothing left to learn (the end of stream or the error is still to be read), and no new
+    // edge will announce it again.
+    bool hangup = false;
+    bool watched = false;
+    WaitQueue readers;
+    WaitQueue writers;
+};
+
+/// False only when the last read proved the socket drained and no hang-up was seen since.
+inline bool may_read(const IoHandle& h) noexcept { return h.readable || h.hangup; }
+inline bool may_write(const IoHandle& h) noexcept { return h.writable || h.hangup; }
+
+/// Parks the current task until `q`'s direction of the handle is ready (or the stream is
+/// closed, which wakes both queues).
+struct WaitIo {
+    WaitQueue& queue;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) const noexcept { tls_scheduler->park(h, queue); }
+    void await_resume() const { tls_scheduler->check_cancel(); }
+};
+
+/// Starts watching `h.fd` on this thread's loop (EPOLLET, both directions).
+void io_watch(IoHandle& h);
+/// Stops watching and wakes every waiter (they find the stream closed).
+void io_unwatch(IoHandle& h) noexcept;
+
+}  // namespace asyncio::detail

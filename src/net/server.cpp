@@ -1,0 +1,170 @@
+// start_server and Server: a listening socket, an accept task, one task per connection.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <optional>
+
+#include "asyncio/errors.hpp"
+#include "asyncio/server.hpp"
+#include "asyncio/sleep.hpp"
+#include "asyncio/task.hpp"
+#include "asyncio/tls.hpp"
+#include "net/socket.hpp"
+#include "net/stream_state.hpp"
+#include "net/tls_session.hpp"
+#include "net/tls_context.hpp"
+
+namespace asyncio::detail {
+
+// How long the accept loop backs off when the process or system is out of descriptors.
+constexpr std::int64_t kAcceptBackoffMs = 50;
+
+struct ServerState : std::enable_shared_from_this<ServerState> {
+    IoHandle io;  // the listening socket
+    std::uint16_t port = 0;
+    std::string host;
+    ConnectionCallback callback;
+    std::optional<ssl::SSLContext> context;
+    Task<> accept_task;
+
+    ~ServerState() { close_socket(); }
+    void close_socket() noexcept {
+        if (io.fd < 0) return;
+        io_unwatch(io);
+        ::close(io.fd);
+        io.fd = -1;
+    }
+};
+
+namespace {
+
+Coro<> serve_connection(std::shared_ptr<ServerState> server, std::shared_ptr<StreamState> stream) {
+    if (server->context) {
+        stream->tls = make_tls_session(*server->context, stream->io.fd, true, {},
+                                       host_port(stream->peer.host, stream->peer.port));
+        try {
+            co_await tls_handshake(stream.get());
+        } catch (const std::system_error&) {
+            co_return;  // a failed handshake ends this connection, not the server
+        }
+    }
+    Stream s(stream);
+    co_await server->callback(s, s);
+}
+
+bool is_transient_accept_error(int err) {
+    // The connection went away before we took it, or a signal: just try again.
+    return err == EINTR || err == ECONNABORTED || err == EPROTO || err == EPERM;
+}
+
+bool is_resource_exhaustion(int err) { return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM; }
+
+// Takes a plain pointer: the state owns the accept task's handle, and Server::close() (run
+// by ~Server at the latest) cancels the task before the state can go away.
+Coro<> accept_loop(ServerState* server) {
+    for (;;) {
+        sockaddr_storage addr{};
+        socklen_t len = sizeof addr;
+        int fd = ::accept4(server->io.fd, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            set_nodelay(fd);
+            auto stream = std::make_shared<StreamState>(fd, to_address(reinterpret_cast<sockaddr*>(&addr)));
+            create_task(serve_connection(server->shared_from_this(), std::move(stream)));
+            continue;
+        }
+        int err = errno;
+        if (err == EAGAIN || err == EWOULDBLOCK) {
+            co_await WaitIo{server->io.readers};
+        } else if (is_transient_accept_error(err)) {
+            continue;
+        } else if (is_resource_exhaustion(err)) {
+            co_await sleep_ms(kAcceptBackoffMs);  // keep serving the connections we have
+        } else {
+            throw_net_error(err, "accept", server->host, server->port);
+        }
+    }
+}
+
+Coro<Server> listen_impl(ConnectionCallback callback, std::string host, std::uint16_t port, int backlog,
+                         std::optional<ssl::SSLContext> context) {
+    if (!callback) throw std::invalid_argument("start_server: empty callback");
+    std::vector<Endpoint> endpoints = co_await resolve(host, port, true);
+    const Endpoint& ep = endpoints.front();
+    auto server = std::make_shared<ServerState>();
+    server->host = host.empty() ? std::string("0.0.0.0") : host;
+    server->callback = std::move(callback);
+    server->context = std::move(context);
+    server->io.fd = open_tcp_socket(ep.family(), "bind", server->host, port);
+    int one = 1;
+    ::setsockopt(server->io.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(server->io.fd, reinterpret_cast<const sockaddr*>(&ep.addr), ep.len) != 0) {
+        throw_net_error(errno, "bind", server->host, port);
+    }
+    if (::listen(server->io.fd, backlog) != 0) throw_net_error(errno, "listen", server->host, port);
+    sockaddr_storage bound{};
+    socklen_t len = sizeof bound;
+    ::getsockname(server->io.fd, reinterpret_cast<sockaddr*>(&bound), &len);
+    server->port = to_address(reinterpret_cast<sockaddr*>(&bound)).port;
+    io_watch(server->io);
+    server->accept_task = create_task(accept_loop(server.get()));
+    try {
+        co_await sleep(0);  // the accept task has started (as in MicroPython)
+    } catch (const CancelledError&) {
+        server->accept_task.cancel();
+        throw;
+    }
+    co_return Server(server);
+}
+
+}  // namespace
+
+}  // namespace asyncio::detail
+
+namespace asyncio {
+
+Server& Server::operator=(Server&& other) noexcept {
+    if (this != &other) {
+        close();
+        state_ = std::move(other.state_);
+    }
+    return *this;
+}
+
+Server::~Server() { close(); }
+
+void Server::close() {
+    if (!state_) return;
+    if (state_->accept_task && !state_->accept_task.done()) state_->accept_task.cancel();
+    state_->close_socket();
+}
+
+namespace {
+Coro<> wait_accept_task_end(Task<> accept_task) {
+    if (!accept_task) co_return;
+    try {
+        co_await accept_task;
+    } catch (const CancelledError&) {
+        // the accept task ends by being cancelled
+    }
+}
+}  // namespace
+
+Coro<> Server::wait_closed() { return wait_accept_task_end(state_ ? state_->accept_task : Task<>{}); }
+
+std::uint16_t Server::port() const noexcept { return state_ ? state_->port : 0; }
+
+Coro<Server> start_server(ConnectionCallback callback, std::string host, std::uint16_t port, int backlog) {
+    return detail::listen_impl(std::move(callback), std::move(host), port, backlog, std::nullopt);
+}
+
+Coro<Server> start_server(ConnectionCallback callback, std::string host, std::uint16_t port, int backlog,
+                          ssl::SSLContext context) {
+    if (context.protocol() != ssl::PROTOCOL_TLS_SERVER) {
+        throw std::invalid_argument("start_server needs a PROTOCOL_TLS_SERVER context");
+    }
+    return detail::listen_impl(std::move(callback), std::move(host), port, backlog, std::move(context));
+}
+
+}  // namespace asyncio

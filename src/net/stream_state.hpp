@@ -1,0 +1,40 @@
+// StreamState: what one connection owns, shared by its reader and writer handles.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "asyncio/stream.hpp"
+#include "io/io_handle.hpp"
+
+namespace asyncio::detail {
+
+class TlsSession;
+
+struct StreamState {
+    IoHandle io;
+    std::string rbuf;       // received, not yet read: rbuf[rpos..]
+    std::size_t rpos = 0;
+    std::string wbuf;       // written, not yet sent: wbuf[wpos..]
+    std::size_t wpos = 0;
+    bool eof = false;
+    bool closed = false;     // close() was called: no more reads or writes
+    bool fd_closed = false;  // the socket itself is closed
+    Address peer;
+    std::unique_ptr<TlsSession> tls;  // null for plain TCP
+
+    /// Takes ownership of the connected, non-blocking socket `fd` and watches it.
+    StreamState(int fd, Address peer_address);
+    ~StreamState();
+    StreamState(const StreamState&) = delete;
+    StreamState& operator=(const StreamState&) = delete;
+
+    [[nodiscard]] std::size_t buffered() const noexcept { return rbuf.size() - rpos; }
+    /// Removes and returns the first `n` buffered bytes.
+    std::string take(std::size_t n);
+    /// Sends what it can of the output buffer without waiting, then closes the socket.
+    void close_socket() noexcept;
+};
+
+}  // namespace asyncio::detail

@@ -1,0 +1,33 @@
+// SSLContext internals shared by the stream and server code.
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <memory>
+#include <string>
+
+#include "asyncio/tls.hpp"
+#include "net/tls_session.hpp"
+
+namespace asyncio::ssl {
+
+struct SSLContext::Impl {
+    SSL_CTX* ctx = nullptr;
+    Protocol protocol = PROTOCOL_TLS_CLIENT;
+    VerifyMode mode = CERT_REQUIRED;
+    bool check_hostname = true;
+    ~Impl() { SSL_CTX_free(ctx); }
+};
+
+}  // namespace asyncio::ssl
+
+namespace asyncio::detail {
+
+/// A session for `fd` under `context` (client: `server_hostname` for SNI and the check).
+std::unique_ptr<TlsSession> make_tls_session(const ssl::SSLContext& context, int fd, bool server,
+                                             const std::string& server_hostname, std::string peer_for_errors);
+
+/// SSLError for the calling thread's OpenSSL error queue, with `what` as a prefix.
+[[noreturn]] void throw_ssl_error(const std::string& what);
+
+}  // namespace asyncio::detail

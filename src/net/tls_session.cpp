@@ -1,0 +1,207 @@
+// TlsSession: OpenSSL over a non-blocking socket, through a BIO that sends with MSG_NOSIGNAL.
+#include "net/tls_session.hpp"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include "asyncio/errors.hpp"
+#include "io/io_handle.hpp"
+#include "net/socket.hpp"
+#include "net/stream_state.hpp"
+#include "net/tls_context.hpp"
+
+namespace asyncio::detail {
+
+namespace {
+
+// --- a socket BIO that never raises SIGPIPE --------------------------------------------------
+
+int bio_write(BIO* bio, const char* data, size_t size, size_t* written) {
+    int fd = static_cast<int>(reinterpret_cast<intptr_t>(BIO_get_data(bio)));
+    BIO_clear_retry_flags(bio);
+    for (;;) {
+        ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL);
+        if (n >= 0) {
+            *written = static_cast<size_t>(n);
+            return 1;
+        }
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) BIO_set_retry_write(bio);
+        return 0;
+    }
+}
+
+int bio_read(BIO* bio, char* data, size_t size, size_t* read) {
+    int fd = static_cast<int>(reinterpret_cast<intptr_t>(BIO_get_data(bio)));
+    BIO_clear_retry_flags(bio);
+    for (;;) {
+        ssize_t n = ::recv(fd, data, size, 0);
+        if (n > 0) {
+            *read = static_cast<size_t>(n);
+            return 1;
+        }
+        if (n == 0) return 0;  // end of stream
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) BIO_set_retry_read(bio);
+        return 0;
+    }
+}
+
+long bio_ctrl(BIO*, int cmd, long, void*) { return cmd == BIO_CTRL_FLUSH ? 1 : 0; }
+
+BIO_METHOD* socket_bio_method() {
+    static BIO_METHOD* method = [] {
+        BIO_METHOD* m = BIO_meth_new(BIO_TYPE_SOURCE_SINK | BIO_get_new_index(), "asyncio socket");
+        BIO_meth_set_write_ex(m, bio_write);
+        BIO_meth_set_read_ex(m, bio_read);
+        BIO_meth_set_ctrl(m, bio_ctrl);
+        return m;
+    }();
+    return method;
+}
+
+std::string verify_reason(SSL* ssl) {
+    long result = SSL_get_verify_result(ssl);
+    if (result == X509_V_ERR_HOSTNAME_MISMATCH) return "hostname mismatch";
+    return X509_verify_cert_error_string(result);
+}
+
+}  // namespace
+
+void throw_ssl_error(const std::string& what) {
+    unsigned long code = ERR_get_error();
+    ERR_clear_error();
+    int reason = code != 0 ? ERR_GET_REASON(code) : 0;
+    std::string text = what;
+    if (code != 0) {
+        char buf[256];
+        ERR_error_string_n(code, buf, sizeof buf);
+        text += std::string(": ") + buf;
+    }
+    throw ssl::SSLError(reason, ssl::ssl_category(), text);
+}
+
+std::unique_ptr<TlsSession> make_tls_session(const ssl::SSLContext& context, int fd, bool server,
+                                             const std::string& server_hostname, std::string peer_for_errors) {
+    return std::make_unique<TlsSession>(context.impl().ctx, fd, server, server_hostname,
+                                        context.check_hostname(), std::move(peer_for_errors));
+}
+
+TlsSession::TlsSession(void* ssl_ctx, int fd, bool server, const std::string& server_hostname, bool check_hostname,
+                       std::string peer_for_errors)
+    : peer_(std::move(peer_for_errors)) {
+    ssl_ = SSL_new(static_cast<SSL_CTX*>(ssl_ctx));
+    if (ssl_ == nullptr) throw_ssl_error("SSL_new");
+    BIO* bio = BIO_new(socket_bio_method());
+    if (bio == nullptr) {
+        SSL_free(ssl_);
+        throw_ssl_error("BIO_new");
+    }
+    BIO_set_data(bio, reinterpret_cast<void*>(static_cast<intptr_t>(fd)));
+    BIO_set_init(bio, 1);
+    SSL_set_bio(ssl_, bio, bio);
+    if (server) {
+        SSL_set_accept_state(ssl_);
+    } else {
+        SSL_set_connect_state(ssl_);
+        if (!server_hostname.empty()) {
+            SSL_set_tlsext_host_name(ssl_, server_hostname.c_str());  // SNI
+            if (check_hostname) {
+                // An IP address is matched against the certificate's IP SANs, a name against
+                // its DNS names.
+                X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
+                if (X509_VERIFY_PARAM_set1_ip_asc(param, server_hostname.c_str()) != 1) {
+                    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+                    SSL_set1_host(ssl_, server_hostname.c_str());
+                }
+            }
+        }
+    }
+}
+
+TlsSession::~TlsSession() { SSL_free(ssl_); }
+
+TlsStatus TlsSession::status_of(int ret, const char* operation) {
+    int err = SSL_get_error(ssl_, ret);
+    switch (err) {
+    case SSL_ERROR_WANT_READ:
+        return TlsStatus::WantRead;
+    case SSL_ERROR_WANT_WRITE:
+        return TlsStatus::WantWrite;
+    case SSL_ERROR_ZERO_RETURN:
+        return TlsStatus::Eof;
+    case SSL_ERROR_SYSCALL: {
+        int e = errno;
+        ERR_clear_error();
+        if (e == 0) return TlsStatus::Eof;
+        throw std::system_error(e, std::generic_category(), std::string(operation) + " " + peer_);
+    }
+    default:
+        break;
+    }
+    if (SSL_get_verify_result(ssl_) != X509_V_OK) {
+        std::string reason = verify_reason(ssl_);
+        ERR_clear_error();
+        throw ssl::SSLCertVerificationError(static_cast<int>(SSL_R_CERTIFICATE_VERIFY_FAILED), ssl::ssl_category(),
+                                            std::string(operation) + " " + peer_ + ": certificate verify failed: " +
+                                                reason);
+    }
+    throw_ssl_error(std::string(operation) + " " + peer_);
+}
+
+TlsStatus TlsSession::handshake() {
+    int r = SSL_do_handshake(ssl_);
+    return r == 1 ? TlsStatus::Done : status_of(r, "tls handshake");
+}
+
+TlsStatus TlsSession::read(char* buf, std::size_t size, std::size_t& got) {
+    int r = SSL_read_ex(ssl_, buf, size, &got);
+    return r == 1 ? TlsStatus::Done : status_of(r, "tls read");
+}
+
+TlsStatus TlsSession::write(const char* buf, std::size_t size, std::size_t& sent) {
+    sent = 0;
+    int r = SSL_write_ex(ssl_, buf, size, &sent);
+    return r == 1 ? TlsStatus::Done : status_of(r, "tls write");
+}
+
+TlsStatus TlsSession::shutdown() {
+    int r = SSL_shutdown(ssl_);
+    if (r >= 0) return TlsStatus::Done;  // close_notify sent; we do not wait for the peer's
+    return status_of(r, "tls shutdown");
+}
+
+Coro<> tls_handshake(StreamState* s) {
+    for (;;) {
+        TlsStatus st = s->tls->handshake();
+        if (st == TlsStatus::Done) co_return;
+        if (st == TlsStatus::Eof) {
+            throw ssl::SSLError(0, ssl::ssl_category(), "tls handshake " + host_port(s->peer.host, s->peer.port) +
+                                                            ": connection closed during handshake");
+        }
+        if (st == TlsStatus::WantRead) {
+            co_await WaitIo{s->io.readers};
+        } else {
+            co_await WaitIo{s->io.writers};
+        }
+    }
+}
+
+Coro<> tls_shutdown(StreamState* s) {
+    for (int attempts = 0; attempts < 4; ++attempts) {
+        TlsStatus st = s->tls->shutdown();
+        if (st == TlsStatus::Done || st == TlsStatus::Eof) co_return;
+        if (st == TlsStatus::WantWrite) {
+            co_await WaitIo{s->io.writers};
+        } else {
+            co_return;  // it wants the peer's close_notify: not worth waiting for
+        }
+    }
+}
+
+}  // namespace asyncio::detail

@@ -1,0 +1,46 @@
+// TlsSession: one OpenSSL connection over a non-blocking socket. Its I/O goes through a small
+// custom BIO that uses send(MSG_NOSIGNAL)/recv, so a peer reset is EPIPE, never SIGPIPE.
+// WANT_READ / WANT_WRITE come back as statuses; the stream waits on the matching direction.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "asyncio/coro.hpp"
+
+typedef struct ssl_st SSL;
+
+namespace asyncio::detail {
+
+struct StreamState;
+
+enum class TlsStatus { Done, WantRead, WantWrite, Eof };
+
+class TlsSession {
+public:
+    /// `context` is an ssl::SSLContext's SSL_CTX; `server_hostname` is checked (if the context
+    /// says so) and sent as SNI by clients.
+    TlsSession(void* ssl_ctx, int fd, bool server, const std::string& server_hostname, bool check_hostname,
+               std::string peer_for_errors);
+    ~TlsSession();
+    TlsSession(const TlsSession&) = delete;
+    TlsSession& operator=(const TlsSession&) = delete;
+
+    TlsStatus handshake();
+    TlsStatus read(char* buf, std::size_t size, std::size_t& got);
+    TlsStatus write(const char* buf, std::size_t size, std::size_t& sent);
+    TlsStatus shutdown();
+
+private:
+    TlsStatus status_of(int ret, const char* operation);
+    SSL* ssl_ = nullptr;
+    std::string peer_;
+};
+
+/// Runs the handshake to completion, waiting on the socket as OpenSSL asks.
+Coro<> tls_handshake(StreamState* s);
+/// Sends close_notify (best effort, without waiting for the peer's).
+Coro<> tls_shutdown(StreamState* s);
+
+}  // namespace asyncio::detail

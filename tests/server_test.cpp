@@ -1,0 +1,247 @@
+// start_server and Server: ports, errors, closing, callbacks, descriptor exhaustion.
+#include <asyncio/asyncio.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "support/test_loop.hpp"
+
+using namespace asyncio;
+using ServerTest = asyncio::testing::LoopTest;
+
+namespace {
+
+Coro<> greet(Stream, Stream writer) {
+    writer.write("hi\n");
+    co_await writer.drain();
+    writer.close();
+    co_await writer.wait_closed();
+}
+
+Coro<std::string> fetch_line(std::uint16_t port) {
+    auto [r, w] = co_await open_connection("127.0.0.1", port);
+    std::string line = co_await r.readline();
+    w.close();
+    co_await w.wait_closed();
+    co_return line;
+}
+
+}  // namespace
+
+TEST_F(ServerTest, PortZeroBindsAnEphemeralPortAndTellsWhichOne) {
+    auto main = []() -> Coro<> {
+        Server server = co_await start_server(greet, "127.0.0.1", 0);
+        EXPECT_NE(server.port(), 0);
+        EXPECT_EQ(co_await fetch_line(server.port()), "hi\n");
+        server.close();
+        co_await server.wait_closed();
+        co_await sleep_ms(2);
+    };
+    run(main());
+}
+
+TEST_F(ServerTest, BindingAPortInUseRaisesSystemError) {
+    auto main = []() -> Coro<> {
+        Server first = co_await start_server(greet, "127.0.0.1", 0);
+        try {
+            co_await start_server(greet, "127.0.0.1", first.port());
+            ADD_FAILURE() << "expected EADDRINUSE";
+        } catch (const std::system_error& e) {
+            EXPECT_EQ(e.code().value(), EADDRINUSE);
+            EXPECT_NE(std::string(e.what()).find("bind 127.0.0.1:" + std::to_string(first.port())), std::string::npos)
+                << e.what();
+        }
+    };
+    run(main());
+}
+
+TEST_F(ServerTest, TheDestructorClosesTheListeningSocketSoThePortCanBeBoundAgain) {
+    auto main = []() -> Coro<> {
+        std::uint16_t port;
+        {
+            Server s = co_await start_server(greet, "127.0.0.1", 0);
+            port = s.port();
+        }
+        Server again = co_await start_server(greet, "127.0.0.1", port);
+        EXPECT_EQ(again.port(), port);
+        EXPECT_EQ(co_await fetch_line(port), "hi\n");
+        co_await sleep_ms(2);
+    };
+    run(main());
+}
+
+TEST_F(ServerTest, CloseStopsAcceptingButOpenConnectionsKeepRunning) {
+    auto slow = [](Stream reader, Stream writer) -> Coro<> {
+        std::string line = co_await reader.readline();
+        writer.write("echo " + line);
+        co_await writer.drain();
+        writer.close();
+        co_await writer.wait_closed();
+    };
+    auto main = [](ConnectionCallback cb) -> Coro<> {
+        Server server = co_await start_server(std::move(cb), "127.0.0.1", 0);
+        std::uint16_t port = server.port();
+        auto [r, w] = co_await open_connection("127.0.0.1", port);
+        co_await sleep_ms(2);  // accepted
+        server.close();
+        server.close();  // twice is harmless
+        co_await server.wait_closed();
+        w.write("x\n");
+        co_await w.drain();
+        EXPECT_EQ(co_await r.readline(), "echo x\n");  // the connection outlived the server
+        w.close();
+        co_await w.wait_closed();
+        EXPECT_THROW(co_await open_connection("127.0.0.1", port), std::system_error);
+        co_await sleep_ms(2);
+    };
+    run(main(slow));
+}
+
+TEST_F(ServerTest, AnExceptionInACallbackIsReportedAndTheServerKeepsServing) {
+    static std::vector<std::string> reported;
+    reported.clear();
+    get_event_loop().set_exception_handler([](Loop&, const ExceptionContext& c) {
+        try {
+            std::rethrow_exception(c.exception);
+        } catch (const std::exception& e) {
+            reported.push_back(e.what());
+        }
+    });
+    static int calls;
+    calls = 0;
+    auto flaky = [](Stream r, Stream w) -> Coro<> {
+        if (++calls == 1) throw std::runtime_error("callback failed");
+        co_await greet(r, w);
+    };
+    auto main = [](ConnectionCallback cb) -> Coro<> {
+        Server server = co_await start_server(std::move(cb), "127.0.0.1", 0);
+        {
+            auto [r, w] = co_await open_connection("127.0.0.1", server.port());
+            EXPECT_EQ(co_await r.read(), "");  // the failed callback's stream was dropped: EOF
+            w.close();
+            co_await w.wait_closed();
+        }
+        EXPECT_EQ(co_await fetch_line(server.port()), "hi\n");
+        co_await sleep_ms(2);
+    };
+    run(main(flaky));
+    EXPECT_EQ(reported, (std::vector<std::string>{"callback failed"}));
+}
+
+TEST_F(ServerTest, ManyConcurrentConnectionsOnOneLoop) {
+    auto main = []() -> Coro<> {
+        auto echo_line = [](Stream r, Stream w) -> Coro<> {
+            std::string line = co_await r.readline();
+            w.write(line);
+            co_await w.drain();
+            w.close();
+            co_await w.wait_closed();
+        };
+        Server server = co_await start_server(echo_line, "127.0.0.1", 0, 512);
+        auto client = [](std::uint16_t port, int i) -> Coro<int> {
+            auto [r, w] = co_await open_connection("127.0.0.1", port);
+            w.write(std::to_string(i) + "\n");
+            co_await w.drain();
+            std::string line = co_await r.readline();
+            w.close();
+            co_await w.wait_closed();
+            co_return std::stoi(line);
+        };
+        std::vector<Task<int>> clients;
+        for (int i = 0; i < 400; ++i) clients.push_back(create_task(client(server.port(), i)));
+        std::vector<int> got = co_await gather(clients);
+        for (int i = 0; i < 400; ++i) EXPECT_EQ(got[static_cast<std::size_t>(i)], i);
+        co_await sleep_ms(5);
+    };
+    run(main());
+}
+
+TEST_F(ServerTest, CancellingStartServerOrAConnectLeavesNothingBehind) {
+    auto main = []() -> Coro<> {
+        // A listener that never accepts, with its backlog full: further connects hang.
+        int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+        socklen_t len = sizeof addr;
+        ::getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len);
+        ::listen(lfd, 0);
+        std::uint16_t port = ntohs(addr.sin_port);
+        std::vector<Task<std::pair<Stream, Stream>>> attempts;
+        for (int i = 0; i < 4; ++i) attempts.push_back(create_task(open_connection("127.0.0.1", port)));
+        co_await sleep_ms(50);
+        int pending = 0;
+        for (auto& a : attempts) {
+            if (!a.done()) {
+                ++pending;
+                a.cancel();
+            }
+        }
+        EXPECT_GT(pending, 0);  // at least one connect was blocked
+        auto outcomes = co_await gather(return_exceptions, attempts);
+        (void)outcomes;
+        ::close(lfd);
+        Task<Server> starting = create_task(start_server(greet, "127.0.0.1", 0));
+        co_await sleep(0);
+        starting.cancel();
+        try {
+            Server s = co_await starting;
+        } catch (const CancelledError&) {
+        }
+    };
+    run(main());
+}
+
+TEST_F(ServerTest, TheAcceptLoopSurvivesRunningOutOfFileDescriptors) {
+    // In a child process (so lowering RLIMIT_NOFILE cannot hurt the test runner).
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        new_event_loop();
+        auto child = []() -> Coro<int> {
+            Server server = co_await start_server(greet, "127.0.0.1", 0, 64);
+            // Use up the descriptor table, leaving too few for accept() to succeed.
+            rlimit lim{64, 64};
+            setrlimit(RLIMIT_NOFILE, &lim);
+            std::vector<int> hogs;
+            for (;;) {
+                int fd = ::dup(0);
+                if (fd < 0) break;
+                hogs.push_back(fd);
+            }
+            // Free two: one for the client's socket; the server still cannot accept.
+            ::close(hogs.back());
+            hogs.pop_back();
+            ::close(hogs.back());
+            hogs.pop_back();
+            auto [r, w] = co_await open_connection("127.0.0.1", server.port());
+            co_await sleep_ms(120);  // the accept loop hits EMFILE and backs off
+            for (int fd : hogs) ::close(fd);
+            std::string line = co_await wait_for(r.readline(), 5.0);
+            w.close();
+            co_await w.wait_closed();
+            co_return line == "hi\n" ? 0 : 1;
+        };
+        int rc = 2;
+        try {
+            rc = run(child());
+        } catch (...) {
+            rc = 3;
+        }
+        _exit(rc);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+}
