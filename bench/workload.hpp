@@ -1,0 +1,27 @@
+// Shared bits of the asyncio_bench workloads (bench/w*.cpp): one function per workload, each
+// prints its one KEY=VALUE line (peers' format, /work/shared/peers/WORKLOADS.md).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace bench {
+
+using Clock = std::chrono::steady_clock;
+
+inline double secs(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double>(b - a).count();
+}
+
+/// Allocations (operator new calls, every form) since start-up; bench/alloc_counter.cpp.
+std::uint64_t alloc_count() noexcept;
+
+/// A field of /proc/self/status in KiB ("VmRSS:", "VmHWM:"), or -1.
+long status_kb(const char* key);
+
+int run_w1(const std::string& label);
+int run_w2(const std::string& label);
+int run_w3(const std::string& label);
+
+}  // namespace bench

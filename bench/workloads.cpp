@@ -1,0 +1,37 @@
+// asyncio_bench: the peers' workloads (/work/shared/peers/WORKLOADS.md) on this library.
+// Usage: asyncio_bench W1|W2|W3 [label]   |   asyncio_bench server PORT (W6: not yet)
+// Prints one KEY=VALUE line per run, as the peers do, so run.sh's EXTRA_PEER can call it.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include "workload.hpp"
+
+long bench::status_kb(const char* key) {
+    std::ifstream f("/proc/self/status");
+    std::string line;
+    while (std::getline(f, line)) {
+        if (line.rfind(key, 0) == 0) return std::atol(line.c_str() + std::strlen(key));
+    }
+    return -1;
+}
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: %s W1|W2|W3 [label] | server PORT\n", argv[0]);
+        return 2;
+    }
+    const std::string w = argv[1];
+    const std::string label = argc > 2 ? argv[2] : "asyncio-cpp";
+    if (w == "W1") return bench::run_w1(label);
+    if (w == "W2") return bench::run_w2(label);
+    if (w == "W3") return bench::run_w3(label);
+    if (w == "server") {
+        std::fprintf(stderr, "W6 not implemented yet\n");
+        return 2;
+    }
+    std::fprintf(stderr, "%s not implemented yet\n", w.c_str());
+    return 2;
+}
