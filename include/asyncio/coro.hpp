@@ -22,6 +22,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "asyncio/detail/frame_pool.hpp"
 #include "asyncio/detail/task_base.hpp"
 
 namespace asyncio {
@@ -35,10 +36,6 @@ namespace detail {
 void task_finished(TaskBase& t) noexcept;
 /// A Coro was awaited after it was moved from or already awaited.
 [[noreturn]] void raise_bad_coro();
-
-/// Frames come from the global allocator; the hook keeps one place to change that.
-inline void* allocate_frame(std::size_t n) { return ::operator new(n); }
-inline void free_frame(void* p, std::size_t n) noexcept { ::operator delete(p, n); }
 
 struct FinalAwaiter {
     bool await_ready() const noexcept { return false; }

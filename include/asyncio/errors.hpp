@@ -10,7 +10,7 @@ namespace asyncio {
 /// Like Python's CancelledError (a BaseException), it deliberately does NOT derive from
 /// std::exception, so `catch (const std::exception&)` does not swallow cancellation. Catch it
 /// by name, or with `catch (...)` and rethrow.
-class CancelledError {
+class CancelledError final {
 public:
     [[nodiscard]] const char* what() const noexcept { return "CancelledError"; }
 };

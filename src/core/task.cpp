@@ -4,6 +4,7 @@
 // Also cancel(), which finds a waiting task through its state and wait_target (SEMANTICS.md
 // 4.1), and the completion rules of SEMANTICS.md 3.4.
 #include <coroutine>
+#include <typeinfo>
 
 #include "asyncio/loop.hpp"
 #include "core/loop_access.hpp"
@@ -13,6 +14,11 @@ namespace asyncio::detail {
 namespace {
 
 bool is_cancelled_error(const std::exception_ptr& e) {
+#if defined(__GLIBCXX__)
+    // libstdc++ can name the type without a rethrow (a rethrow costs ~1 us of unwinding).
+    const std::type_info* type = e.__cxa_exception_type();
+    return type != nullptr && *type == typeid(CancelledError);
+#else
     try {
         std::rethrow_exception(e);
     } catch (const CancelledError&) {
@@ -20,6 +26,7 @@ bool is_cancelled_error(const std::exception_ptr& e) {
     } catch (...) {
         return false;
     }
+#endif
 }
 
 }  // namespace

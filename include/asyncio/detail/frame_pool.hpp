@@ -1,0 +1,60 @@
+// Coroutine frame allocation: per-thread free lists by 16-byte size class (PERFORMANCE.md T5).
+//
+// Every task is one coroutine frame, so spawning a task costs one frame allocation. glibc's
+// malloc returns freed frames to the kernel in bursts (heap trimming) and faults them back in;
+// these free lists keep them. Fast path: pop or push one list head, no lock, no system call.
+// Frames over 512 bytes go to the global allocator. A frame freed on another thread joins that
+// thread's lists; lists of an exiting thread go to a shared pool that refills other threads.
+//
+// With ASYNCIO_SYSTEM_FRAME_ALLOCATOR (set for sanitizer builds, so ASan sees every frame),
+// frames come straight from ::operator new.
+#pragma once
+
+#include <cstddef>
+#include <new>
+
+namespace asyncio::detail {
+
+#ifdef ASYNCIO_SYSTEM_FRAME_ALLOCATOR
+
+inline void* allocate_frame(std::size_t n) { return ::operator new(n); }
+inline void free_frame(void* p, std::size_t) noexcept { ::operator delete(p); }
+
+#else
+
+struct FrameLists {
+    static constexpr std::size_t kGranule = 16;
+    static constexpr std::size_t kClasses = 32;  // frames up to 512 bytes
+    void* head[kClasses];
+};
+
+inline thread_local constinit FrameLists tls_frame_lists{};
+
+/// Slow path: refills size class `cls` (blocks of (cls + 1) * 16 bytes) and returns one block.
+void* refill_frames(std::size_t cls);
+
+inline void* allocate_frame(std::size_t n) {
+    std::size_t cls = (n - 1) / FrameLists::kGranule;
+    if (cls >= FrameLists::kClasses) return ::operator new(n);
+    void*& head = tls_frame_lists.head[cls];
+    if (void* p = head) {
+        head = *static_cast<void**>(p);
+        return p;
+    }
+    return refill_frames(cls);
+}
+
+inline void free_frame(void* p, std::size_t n) noexcept {
+    std::size_t cls = (n - 1) / FrameLists::kGranule;
+    if (cls >= FrameLists::kClasses) {
+        ::operator delete(p);
+        return;
+    }
+    void*& head = tls_frame_lists.head[cls];
+    *static_cast<void**>(p) = head;
+    head = p;
+}
+
+#endif
+
+}  // namespace asyncio::detail
