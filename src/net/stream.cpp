@@ -252,11 +252,20 @@ void StreamState::close_socket() noexcept {
     if (fd_closed) return;
     fd_closed = true;
     closed = true;
-    if (!tls && wpos < wbuf.size()) {  // one last non-blocking try; nothing waits for it
+    // One last non-blocking try to send what is buffered (and TLS's close_notify); nothing
+    // waits for it and errors are ignored: the connection is going away.
+    if (tls) {
+        try {
+            std::size_t sent = 0;
+            if (wpos < wbuf.size()) tls->write(wbuf.data() + wpos, wbuf.size() - wpos, sent);
+            tls->shutdown();
+        } catch (...) {
+        }
+        tls.reset();
+    } else if (wpos < wbuf.size()) {
         ssize_t r = ::send(io.fd, wbuf.data() + wpos, wbuf.size() - wpos, MSG_NOSIGNAL);
         (void)r;
     }
-    tls.reset();
     io_unwatch(io);
     ::close(io.fd);
     io.fd = -1;

@@ -14,7 +14,7 @@ class SslCategory : public std::error_category {
 public:
     const char* name() const noexcept override { return "ssl"; }
     std::string message(int code) const override {
-        const char* reason = ERR_reason_error_string(static_cast<unsigned long>(code));
+        const char* reason = ERR_reason_error_string(ERR_PACK(ERR_LIB_SSL, 0, code));
         return reason != nullptr ? reason : "TLS error";
     }
 };

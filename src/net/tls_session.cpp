@@ -68,6 +68,7 @@ BIO_METHOD* socket_bio_method() {
 std::string verify_reason(SSL* ssl) {
     long result = SSL_get_verify_result(ssl);
     if (result == X509_V_ERR_HOSTNAME_MISMATCH) return "hostname mismatch";
+    if (result == X509_V_ERR_IP_ADDRESS_MISMATCH) return "hostname mismatch (IP address)";
     return X509_verify_cert_error_string(result);
 }
 
