@@ -28,18 +28,39 @@ int open_fds() {
     return n;
 }
 
+// Server callbacks count themselves, so a test can wait until every one has finished
+// (instead of sleeping and hoping).
+int g_handlers = 0;          // running now
+int g_handlers_started = 0;  // since the test began (reset by FdCount)
+struct Handler {
+    Handler() {
+        ++g_handlers;
+        ++g_handlers_started;
+    }
+    ~Handler() { --g_handlers; }
+    Handler(const Handler&) = delete;
+};
+
 /// Checks that a test gives back every file descriptor it opened.
 class FdCount {
 public:
-    FdCount() : before_(open_fds()) {}
+    FdCount() : before_(open_fds()) { g_handlers_started = 0; }
     ~FdCount() { EXPECT_EQ(open_fds(), before_) << "file descriptors leaked"; }
 
 private:
     int before_;
 };
 
+/// Waits until the test's connection handler has started and every handler has finished.
+Coro<> handlers_done() {
+    for (int i = 0; i < 10'000 && (g_handlers_started == 0 || g_handlers > 0); ++i) co_await sleep_ms(1);
+    EXPECT_GT(g_handlers_started, 0) << "no connection handler ran";
+    EXPECT_EQ(g_handlers, 0) << "a connection handler is still running";
+}
+
 // A server callback: echo everything until EOF.
 Coro<> echo(Stream reader, Stream writer) {
+    Handler h;
     for (;;) {
         std::string data = co_await reader.read(4096);
         if (data.empty()) break;
@@ -52,6 +73,7 @@ Coro<> echo(Stream reader, Stream writer) {
 
 // A server callback: send a fixed script in pieces, with pauses, then close.
 Coro<> send_pieces(Stream, Stream writer) {
+    Handler h;
     const char* pieces[] = {"hel", "lo\nwor", "ld\n", "part", "ial"};
     for (const char* p : pieces) {
         writer.write(p);
@@ -63,6 +85,7 @@ Coro<> send_pieces(Stream, Stream writer) {
 }
 
 Coro<> close_at_once(Stream, Stream writer) {
+    Handler h;
     writer.write("abc");
     co_await writer.drain();
     writer.close();
@@ -90,7 +113,7 @@ TEST_F(StreamTest, EchoRoundTripOverIPv4) {
         co_await w.wait_closed();
         server.close();
         co_await server.wait_closed();
-        co_await sleep_ms(5);  // the echo task sees EOF and ends
+        co_await handlers_done();  // the echo task sees EOF and ends
     };
     run(main());
 }
@@ -106,7 +129,7 @@ TEST_F(StreamTest, EchoRoundTripOverIPv6) {
         EXPECT_EQ(w.get_extra_info("peername").host, "::1");
         w.close();
         co_await w.wait_closed();
-        co_await sleep_ms(5);
+        co_await handlers_done();
     };
     run(main());
 }
@@ -121,7 +144,7 @@ TEST_F(StreamTest, AHostNameIsResolvedWithoutBlockingTheLoop) {
         EXPECT_EQ(co_await r.readline(), "named\n");
         w.close();
         co_await w.wait_closed();
-        co_await sleep_ms(5);
+        co_await handlers_done();
     };
     run(main());
 }
@@ -203,7 +226,7 @@ TEST_F(StreamTest, WriteOnlyBuffersUntilDrain) {
         EXPECT_EQ(co_await r.readexactly(2), "ab");
         w.close();
         co_await w.wait_closed();
-        co_await sleep_ms(5);
+        co_await handlers_done();
     };
     run(main());
 }
@@ -288,7 +311,7 @@ TEST_F(StreamTest, ReadsAndWritesAfterCloseRaiseRuntimeError) {
         EXPECT_THROW(co_await w.drain(), RuntimeError);
         co_await w.wait_closed();
         co_await w.wait_closed();  // twice is fine
-        co_await sleep_ms(5);
+        co_await handlers_done();
     };
     run(main());
 }
@@ -305,7 +328,7 @@ TEST_F(StreamTest, GetExtraInfoGivesPeerAndSockNameAndRejectsOtherKeys) {
         EXPECT_THROW(w.get_extra_info("socket"), std::invalid_argument);
         w.close();
         co_await w.wait_closed();
-        co_await sleep_ms(5);
+        co_await handlers_done();
     };
     run(main());
 }
@@ -324,7 +347,7 @@ TEST_F(StreamTest, CancellingATaskBlockedInReadLeavesTheStreamUsable) {
         EXPECT_EQ(co_await r.readexactly(8), "still ok");
         w.close();
         co_await w.wait_closed();
-        co_await sleep_ms(5);
+        co_await handlers_done();
     };
     run(main());
 }
@@ -333,7 +356,9 @@ TEST_F(StreamTest, CancellingAReaderDoesNotDisturbAWriterOnTheSameStream) {
     // MicroPython's quirk Q2: cancelling one direction dropped the other's registration.
     FdCount fds;
     static bool go;
+    static bool server_done;
     go = false;
+    server_done = false;
     auto stalled_reader = [](Stream reader, Stream writer) -> Coro<> {
         while (!go) co_await sleep_ms(1);  // do not read until told
         std::size_t total = 0;
@@ -346,6 +371,7 @@ TEST_F(StreamTest, CancellingAReaderDoesNotDisturbAWriterOnTheSameStream) {
         co_await writer.drain();
         writer.close();
         co_await writer.wait_closed();
+        server_done = true;
     };
     auto main = [](ConnectionCallback cb) -> Coro<> {
         Server server = co_await serve(std::move(cb));
@@ -361,7 +387,7 @@ TEST_F(StreamTest, CancellingAReaderDoesNotDisturbAWriterOnTheSameStream) {
         co_await wait_for(writer, 10.0);  // still woken when the peer drains
         w.close();
         co_await w.wait_closed();
-        co_await sleep_ms(5);
+        while (!server_done) co_await sleep_ms(2);
     };
     run(main(stalled_reader));
 }
