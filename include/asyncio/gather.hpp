@@ -74,6 +74,14 @@ std::vector<TaskBase*> bases_of(const Tuple& tasks) {
     return std::apply([](const auto&... t) { return std::vector<TaskBase*>{t.base()...}; }, tasks);
 }
 
+template <class T>
+std::vector<TaskBase*> bases_of(const std::vector<Task<T>>& tasks) {
+    std::vector<TaskBase*> bases;
+    bases.reserve(tasks.size());
+    for (const Task<T>& t : tasks) bases.push_back(t.base());
+    return bases;
+}
+
 }  // namespace detail
 
 /// Runs every awaitable concurrently; the tuple of their values, in argument order.
@@ -95,10 +103,7 @@ Coro<std::tuple<gather_outcome_t<detail::await_result_t<A>>...>> gather(ReturnEx
 /// Gathers a range of tasks; the values in the range's order.
 template <class T>
 Coro<std::vector<gather_value_t<T>>> gather(std::vector<Task<T>> tasks) {
-    std::vector<detail::TaskBase*> bases;
-    bases.reserve(tasks.size());
-    for (const Task<T>& t : tasks) bases.push_back(t.base());
-    co_await detail::gather_wait(std::move(bases), false);
+    co_await detail::gather_wait(detail::bases_of(tasks), false);
     std::vector<gather_value_t<T>> out;
     out.reserve(tasks.size());
     for (const Task<T>& t : tasks) out.push_back(detail::take_value(t));
@@ -108,10 +113,7 @@ Coro<std::vector<gather_value_t<T>>> gather(std::vector<Task<T>> tasks) {
 /// Gathers a range of tasks with return_exceptions.
 template <class T>
 Coro<std::vector<gather_outcome_t<T>>> gather(ReturnExceptions, std::vector<Task<T>> tasks) {
-    std::vector<detail::TaskBase*> bases;
-    bases.reserve(tasks.size());
-    for (const Task<T>& t : tasks) bases.push_back(t.base());
-    co_await detail::gather_wait(std::move(bases), true);
+    co_await detail::gather_wait(detail::bases_of(tasks), true);
     std::vector<gather_outcome_t<T>> out;
     out.reserve(tasks.size());
     for (const Task<T>& t : tasks) out.push_back(detail::take_outcome(t));

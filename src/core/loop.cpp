@@ -33,11 +33,6 @@ namespace detail {
 
 thread_local constinit Loop* tls_loop = nullptr;
 
-Scheduler& this_thread_scheduler() {
-    get_event_loop();
-    return *tls_scheduler;
-}
-
 ThreadWakeups& this_thread_wakeups() { return get_event_loop().impl_->wakeups; }
 
 void io_watch(IoHandle& h) {

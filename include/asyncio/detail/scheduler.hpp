@@ -109,11 +109,6 @@ public:
         timers.clear();
     }
 
-    template <class F>
-    void for_each_ready(F&& f) const {
-        for (TaskBase* t = head_; t != nullptr; t = t->next) f(t);
-    }
-
 private:
     TaskBase* head_ = nullptr;
     TaskBase* tail_ = nullptr;
@@ -121,8 +116,5 @@ private:
 
 /// The scheduler of the loop that belongs to this thread (set when the loop is created).
 inline thread_local constinit Scheduler* tls_scheduler = nullptr;
-
-/// The calling thread's scheduler, creating the thread's loop on first use.
-Scheduler& this_thread_scheduler();
 
 }  // namespace asyncio::detail

@@ -46,12 +46,6 @@ public:
 
     void clear() noexcept { heap_.clear(); }
 
-    /// Visits every task in the heap (no order); used when the loop is torn down.
-    template <class F>
-    void for_each(F&& f) const {
-        for (const Entry& e : heap_) f(e.task);
-    }
-
 private:
     static constexpr std::size_t kArity = 4;
 
