@@ -28,6 +28,7 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
     ConnectionCallback callback;
     std::optional<ssl::SSLContext> context;
     Task<> accept_task;
+    bool closing = false;  // close() was called: the accept task's cancellation is expected
 
     ~ServerState() { close_socket(); }
     void close_socket() noexcept {
@@ -61,29 +62,47 @@ bool is_transient_accept_error(int err) {
 
 bool is_resource_exhaustion(int err) { return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM; }
 
-// Takes a plain pointer: the state owns the accept task's handle, and Server::close() (run
-// by ~Server at the latest) cancels the task before the state can go away.
-Coro<> accept_loop(ServerState* server) {
-    for (;;) {
-        sockaddr_storage addr{};
-        socklen_t len = sizeof addr;
-        int fd = ::accept4(server->io.fd, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd >= 0) {
-            set_nodelay(fd);
-            auto stream = std::make_shared<StreamState>(fd, to_address(reinterpret_cast<sockaddr*>(&addr)));
-            create_task(serve_connection(server->shared_from_this(), std::move(stream)));
-            continue;
+// Takes a weak pointer: the state owns the accept task's handle, so a strong one would keep
+// both alive forever.
+Coro<> accept_loop(std::weak_ptr<ServerState> weak) {
+    bool cancelled = false;
+    try {
+        for (;;) {
+            std::shared_ptr<ServerState> server = weak.lock();
+            if (!server || server->io.fd < 0) co_return;
+            sockaddr_storage addr{};
+            socklen_t len = sizeof addr;
+            int fd = ::accept4(server->io.fd, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (fd >= 0) {
+                set_nodelay(fd);
+                auto stream = std::make_shared<StreamState>(fd, to_address(reinterpret_cast<sockaddr*>(&addr)));
+                create_task(serve_connection(server, std::move(stream)));
+                continue;
+            }
+            int err = errno;
+            if (err == EAGAIN || err == EWOULDBLOCK) {
+                IoHandle& io = server->io;
+                server.reset();  // do not keep the server alive while waiting
+                co_await WaitIo{io.readers};
+            } else if (is_transient_accept_error(err)) {
+                continue;
+            } else if (is_resource_exhaustion(err)) {
+                server.reset();
+                co_await sleep_ms(kAcceptBackoffMs);  // keep serving the connections we have
+            } else {
+                throw_net_error(err, "accept", server->host, server->port);
+            }
         }
-        int err = errno;
-        if (err == EAGAIN || err == EWOULDBLOCK) {
-            co_await WaitIo{server->io.readers};
-        } else if (is_transient_accept_error(err)) {
-            continue;
-        } else if (is_resource_exhaustion(err)) {
-            co_await sleep_ms(kAcceptBackoffMs);  // keep serving the connections we have
-        } else {
-            throw_net_error(err, "accept", server->host, server->port);
-        }
+    } catch (const CancelledError&) {
+        cancelled = true;
+    }
+    // As MicroPython's accept task: a cancellation stops the server; it is an error only if it
+    // did not come from close() (e.g. forwarded from a task awaiting wait_closed()).
+    std::shared_ptr<ServerState> server = weak.lock();
+    if (cancelled && server && !server->closing) {
+        server->closing = true;
+        server->close_socket();
+        throw CancelledError{};
     }
 }
 
@@ -108,7 +127,7 @@ Coro<Server> listen_impl(ConnectionCallback callback, std::string host, std::uin
     ::getsockname(server->io.fd, reinterpret_cast<sockaddr*>(&bound), &len);
     server->port = to_address(reinterpret_cast<sockaddr*>(&bound)).port;
     io_watch(server->io);
-    server->accept_task = create_task(accept_loop(server.get()));
+    server->accept_task = create_task(accept_loop(server));
     try {
         co_await sleep(0);  // the accept task has started (as in MicroPython)
     } catch (const CancelledError&) {
@@ -136,18 +155,14 @@ Server::~Server() { close(); }
 
 void Server::close() {
     if (!state_) return;
+    state_->closing = true;
     if (state_->accept_task && !state_->accept_task.done()) state_->accept_task.cancel();
     state_->close_socket();
 }
 
 namespace {
 Coro<> wait_accept_task_end(Task<> accept_task) {
-    if (!accept_task) co_return;
-    try {
-        co_await accept_task;
-    } catch (const CancelledError&) {
-        // the accept task ends by being cancelled
-    }
+    if (accept_task) co_await accept_task;  // CancelledError only if not closed by close()
 }
 }  // namespace
 
