@@ -23,5 +23,10 @@ long status_kb(const char* key);
 int run_w1(const std::string& label);
 int run_w2(const std::string& label);
 int run_w3(const std::string& label);
+int run_w4(const std::string& label);
+int run_w5(const std::string& label);
+/// W6: `server PORT` / `tls-server PORT CERT KEY` (argv as main's); serve until killed.
+int run_server(int argc, char** argv);
+int run_tls_server(int argc, char** argv);
 
 }  // namespace bench
