@@ -5,7 +5,7 @@
 // steady_clock, calls set(); the task takes steady_clock right after `co_await flag.wait()`.
 // Usage: asyncio_tsf_latency [n=100000] [gap_us=50] [label=asyncio-cpp]
 // Pins the loop (main thread) to CPU 1 and the setter to CPU 0 when both exist.
-// Prints: TSF <label> p50_us=.. p99_us=.. n=.. gap_us=.. max_us=.. mean_us=..
+// Prints: TSF <label> p50_us=.. p99_us=.. n=.. gap_us=.. max_us=.. mean_us=.. over_1ms=.. over_50ms=..
 #include <asyncio/asyncio.hpp>
 #include <pthread.h>
 #include <sched.h>
@@ -92,12 +92,17 @@ int main(int argc, char** argv) {
     t.join();
 
     double sum = 0;
-    for (std::int64_t x : sh.lat_ns) sum += double(x);
+    int over_1ms = 0, over_50ms = 0;
+    for (std::int64_t x : sh.lat_ns) {
+        sum += double(x);
+        over_1ms += x > 1'000'000;
+        over_50ms += x > 50'000'000;
+    }
     const double mean = sum / n / 1e3;
     const double mx = double(*std::max_element(sh.lat_ns.begin(), sh.lat_ns.end())) / 1e3;
     const double p50 = pct_us(sh.lat_ns, 0.50);
     const double p99 = pct_us(sh.lat_ns, 0.99);
-    std::printf("TSF %s p50_us=%.1f p99_us=%.1f n=%d gap_us=%.0f max_us=%.1f mean_us=%.1f pinned=%d\n", label.c_str(),
-                p50, p99, n, gap_us, mx, mean, pinned ? 1 : 0);
+    std::printf("TSF %s p50_us=%.1f p99_us=%.1f n=%d gap_us=%.0f max_us=%.1f mean_us=%.1f over_1ms=%d over_50ms=%d "
+                "pinned=%d\n", label.c_str(), p50, p99, n, gap_us, mx, mean, over_1ms, over_50ms, pinned ? 1 : 0);
     return 0;
 }
