@@ -44,13 +44,6 @@ void GatherNode::on_done(TaskWaiter& w) noexcept {
     }
 }
 
-struct Park {
-    WaitQueue& queue;
-    bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<> h) const noexcept { tls_scheduler->park(h, queue); }
-    void await_resume() const { tls_scheduler->check_cancel(); }
-};
-
 }  // namespace
 
 Coro<> gather_wait(std::vector<TaskBase*> tasks, bool return_exceptions) {
@@ -74,7 +67,7 @@ Coro<> gather_wait(std::vector<TaskBase*> tasks, bool return_exceptions) {
     }
     if (g.remaining == 0) co_return;
     try {
-        co_await Park{g.parked};
+        co_await WaitOn{g.parked};
     } catch (const CancelledError&) {
         // Cancelling the gather cancels every task still running; it does not wait for them.
         TaskBase* self = tls_scheduler->current;

@@ -33,14 +33,9 @@ struct IoHandle {
 inline bool may_read(const IoHandle& h) noexcept { return h.readable || h.hangup; }
 inline bool may_write(const IoHandle& h) noexcept { return h.writable || h.hangup; }
 
-/// Parks the current task until `q`'s direction of the handle is ready (or the stream is
-/// closed, which wakes both queues).
-struct WaitIo {
-    WaitQueue& queue;
-    bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<> h) const noexcept { tls_scheduler->park(h, queue); }
-    void await_resume() const { tls_scheduler->check_cancel(); }
-};
+/// Parks the current task until that direction of the handle is ready (or the stream is
+/// closed, which wakes both queues): `co_await WaitIo{h.readers}`.
+using WaitIo = WaitOn;
 
 /// Starts watching `h.fd` on this thread's loop (EPOLLET, both directions).
 void io_watch(IoHandle& h);

@@ -114,7 +114,19 @@ private:
     TaskBase* tail_ = nullptr;
 };
 
+/// `co_await WaitOn{q}`: parks the current task in `q` until woken (wake_all, or cancel()),
+/// then delivers a pending cancel. Used by gather's parking spot and by socket waits.
+struct WaitOn {
+    WaitQueue& queue;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) const noexcept;
+    void await_resume() const;
+};
+
 /// The scheduler of the loop that belongs to this thread (set when the loop is created).
 inline thread_local constinit Scheduler* tls_scheduler = nullptr;
+
+inline void WaitOn::await_suspend(std::coroutine_handle<> h) const noexcept { tls_scheduler->park(h, queue); }
+inline void WaitOn::await_resume() const { tls_scheduler->check_cancel(); }
 
 }  // namespace asyncio::detail
