@@ -7,9 +7,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <ctime>
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "support/test_loop.hpp"
@@ -432,6 +438,369 @@ TEST_F(StreamTest, APeerResetSurfacesAsSystemErrorNotASignal) {
         }
         w.close();
         co_await w.wait_closed();
+    };
+    run(main());
+}
+
+// --- hardening (issue 10): concurrent readers and drains, half-closed peers, close(), limits ---
+
+namespace {
+
+// A server callback that stays silent until `g_release` is set, then sends `g_script`, then
+// reads to end of stream and closes.
+Event* g_release = nullptr;
+std::string g_script;
+Coro<> scripted(Stream reader, Stream writer) {
+    Handler h;
+    co_await g_release->wait();
+    writer.write(g_script);
+    co_await writer.drain();
+    while (!(co_await reader.read(4096)).empty()) {
+    }
+    writer.close();
+    co_await writer.wait_closed();
+}
+
+// Runs a read and tells how it ended: its value, or the type and message of what it raised.
+Coro<std::string> attempt(Coro<std::string> read) {
+    try {
+        co_return "value: " + co_await std::move(read);
+    } catch (const RuntimeError& e) {
+        co_return std::string("RuntimeError: ") + e.what();
+    } catch (const std::exception& e) {
+        co_return std::string("exception: ") + e.what();
+    }
+}
+
+// What became of an attempt: its outcome, or "still waiting".
+Coro<std::string> outcome(Task<std::string> t) {
+    if (!t.done()) co_return "still waiting";
+    co_return co_await t;
+}
+
+template <class B>
+concept CanReadInto = requires(Stream s, B&& b) { s.readinto(std::forward<B>(b)); };
+
+}  // namespace
+
+TEST_F(StreamTest, ASecondTaskReadingWhileAnotherWaitsGetsRuntimeErrorNamingBothCalls) {
+    // issue 10 point 5: a second reader used to move the buffer under the first one's readline
+    // (whose scan offset then pointed past the data).
+    FdCount fds;
+    Event release;
+    g_release = &release;
+    g_script = "one\ntwo\n";
+    auto main = []() -> Coro<> {
+        Server server = co_await serve(scripted);
+        auto [r, w] = co_await open_connection("127.0.0.1", server.port());
+        Task<std::string> first = create_task(r.readline());
+        co_await settle();  // `first` now waits for data
+        EXPECT_FALSE(first.done());
+        Task<std::string> by_readline = create_task(attempt(r.readline()));
+        Task<std::string> by_read = create_task(attempt(r.read(10)));
+        Task<std::string> by_readexactly = create_task(attempt(r.readexactly(3)));
+        co_await settle();
+        EXPECT_EQ(co_await outcome(by_readline),
+                  "RuntimeError: readline() called while another task is already waiting in readline() on this stream");
+        EXPECT_EQ(co_await outcome(by_read),
+                  "RuntimeError: read() called while another task is already waiting in readline() on this stream");
+        EXPECT_EQ(co_await outcome(by_readexactly), "RuntimeError: readexactly() called while another task is already waiting "
+                                           "in readline() on this stream");
+        g_release->set();
+        EXPECT_EQ(co_await first, "one\n");  // the first reader is undisturbed
+        EXPECT_EQ(co_await r.readline(), "two\n");
+        w.close();
+        co_await w.wait_closed();
+        co_await handlers_done();
+    };
+    run(main());
+}
+
+TEST_F(StreamTest, TasksTakingBufferedLinesInTurnDoNotCollide) {
+    // Reads that the buffer can answer never wait, so several tasks may take lines in turn.
+    FdCount fds;
+    Event release;
+    g_release = &release;
+    g_script = "a\nb\nc\nd\n";
+    release.set();
+    auto main = []() -> Coro<> {
+        Server server = co_await serve(scripted);
+        auto [r, w] = co_await open_connection("127.0.0.1", server.port());
+        EXPECT_EQ(co_await r.readexactly(2), "a\n");  // one send, one recv: the rest is buffered now
+        auto [x, y, z] = co_await gather(r.readline(), r.readline(), r.readline());
+        EXPECT_EQ(x + y + z, "b\nc\nd\n");
+        w.close();
+        co_await w.wait_closed();
+        co_await handlers_done();
+    };
+    run(main());
+}
+
+namespace {
+// A raw listening socket on 127.0.0.1 (so a test can act as a misbehaving peer).
+struct RawListener {
+    int fd = -1;
+    std::uint16_t port = 0;
+    RawListener() {
+        fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+        socklen_t len = sizeof addr;
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+        ::listen(fd, 4);
+        port = ntohs(addr.sin_port);
+    }
+    ~RawListener() { ::close(fd); }
+    RawListener(const RawListener&) = delete;
+    RawListener& operator=(const RawListener&) = delete;
+};
+
+double thread_cpu_seconds() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+std::string pattern(std::size_t n) {
+    std::string s(n, '\0');
+    std::uint32_t x = 2463534242u;
+    for (char& c : s) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        c = static_cast<char>(x & 0xff);
+    }
+    return s;
+}
+}  // namespace
+
+TEST_F(StreamTest, ConcurrentDrainsAllCompleteWhenTheDataIsFlushed) {
+    FdCount fds;
+    auto main = []() -> Coro<> {
+        RawListener peer;
+        auto [r, w] = co_await open_connection("127.0.0.1", peer.port);
+        int cfd = ::accept(peer.fd, nullptr, nullptr);
+        const std::string payload = pattern(8 << 20);  // more than the kernel buffers hold
+        w.write(payload);
+        Task<> first = create_task(w.drain());
+        Task<> second = create_task(w.drain());
+        co_await settle();
+        EXPECT_FALSE(first.done());  // both wait: nobody reads yet
+        EXPECT_FALSE(second.done());
+        std::string got;
+        std::vector<char> buf(1 << 16);
+        while (got.size() < payload.size()) {  // read without blocking the loop
+            ssize_t n = ::recv(cfd, buf.data(), buf.size(), MSG_DONTWAIT);
+            if (n > 0) {
+                got.append(buf.data(), static_cast<std::size_t>(n));
+            } else {
+                co_await sleep_ms(1);
+            }
+        }
+        co_await first;
+        co_await second;
+        EXPECT_TRUE(got == payload) << "the data arrived changed";
+        w.close();
+        co_await w.wait_closed();
+        ::close(cfd);
+    };
+    run(main());
+}
+
+TEST_F(StreamTest, ConcurrentDrainsAllRaiseTheWriteErrorWhenThePeerResets) {
+    // issue 10 point 5: the second drain used to return as if its data had been sent.
+    FdCount fds;
+    auto main = []() -> Coro<> {
+        RawListener peer;
+        auto [r, w] = co_await open_connection("127.0.0.1", peer.port);
+        int cfd = ::accept(peer.fd, nullptr, nullptr);
+        w.write(pattern(8 << 20));
+        Task<> first = create_task(w.drain());
+        Task<> second = create_task(w.drain());
+        co_await settle();
+        EXPECT_FALSE(first.done());
+        EXPECT_FALSE(second.done());
+        linger lg{1, 0};
+        ::setsockopt(cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        ::close(cfd);  // RST, nothing read
+        for (Task<> t : {first, second}) {
+            try {
+                co_await wait_for(t, 5.0);
+                ADD_FAILURE() << "a drain returned although its data was never sent";
+            } catch (const std::system_error& e) {
+                EXPECT_TRUE(e.code().value() == EPIPE || e.code().value() == ECONNRESET) << e.what();
+            }
+        }
+        w.close();
+        co_await w.wait_closed();
+    };
+    run(main());
+}
+
+TEST_F(StreamTest, DrainToAPeerThatHalfClosedAndReadsSlowlyWaitsWithoutSpinning) {
+    // issue 10 point 7: the peer's shutdown(SHUT_WR) (EPOLLRDHUP) was taken as "writable", so
+    // drain() retried send() on EAGAIN in a loop at 100 % CPU, freezing every other task.
+    FdCount fds;
+    static const std::string payload = pattern(8 << 20);
+    static int ticks;
+    static double drain_wall, drain_cpu;
+    static int drain_ticks;
+    ticks = 0;
+    drain_wall = drain_cpu = 0;
+    drain_ticks = -1;
+    auto flood = [](Stream reader, Stream writer) -> Coro<> {
+        Handler h;
+        EXPECT_EQ(co_await reader.read(), "");  // the peer half-closed
+        co_await sleep_ms(20);                  // the loop polls meanwhile and sees EPOLLRDHUP
+        writer.write(payload);
+        auto wall0 = std::chrono::steady_clock::now();
+        double cpu0 = thread_cpu_seconds();
+        int ticks0 = ticks;
+        co_await writer.drain();
+        drain_wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+        drain_cpu = thread_cpu_seconds() - cpu0;
+        drain_ticks = ticks - ticks0;
+        writer.close();
+        co_await writer.wait_closed();
+    };
+    auto main = [](ConnectionCallback cb) -> Coro<> {
+        Server server = co_await serve(std::move(cb));
+        std::uint16_t port = server.port();
+        std::string received;
+        // The peer: a blocking socket on its own thread, with a small receive buffer.
+        std::thread peer([port, &received] {
+            int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            int small = 64 * 1024;
+            ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+            sockaddr_in addr{};
+            addr.sin_family = AF_INET;
+            addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            addr.sin_port = htons(port);
+            if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return;
+            ::shutdown(fd, SHUT_WR);
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));  // reads slowly: not yet
+            std::vector<char> buf(1 << 16);
+            for (;;) {
+                ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+                if (n <= 0) break;
+                received.append(buf.data(), static_cast<std::size_t>(n));
+            }
+            ::close(fd);
+        });
+        bool done = false;
+        Task<> ticker = create_task([](bool* done) -> Coro<> {
+            while (!*done) {
+                co_await sleep_ms(2);
+                ++ticks;
+            }
+        }(&done));
+        co_await handlers_done();
+        done = true;
+        co_await ticker;
+        peer.join();
+        EXPECT_EQ(received.size(), payload.size());
+        EXPECT_TRUE(received == payload) << "the data arrived changed";
+    };
+    run(main(flood));
+    RecordProperty("drain_wall_ms", std::to_string(drain_wall * 1000));
+    RecordProperty("drain_cpu_ms", std::to_string(drain_cpu * 1000));
+    EXPECT_GE(drain_wall, 0.2) << "drain() did not have to wait: the test proves nothing";
+    EXPECT_LT(drain_cpu, 0.15 * drain_wall) << "drain() burned CPU while the peer was not reading";
+    EXPECT_GE(drain_ticks, 10) << "other tasks did not run while drain() waited";
+}
+
+TEST_F(StreamTest, CloseWakesAReadlineBlockedOnAStreamWithUnsentBytes) {
+    // issue 10 point 8: with bytes still buffered, close() left the socket open and nobody
+    // woke the reader.
+    FdCount fds;
+    Event release;
+    g_release = &release;
+    g_script = "";
+    auto main = []() -> Coro<> {
+        Server server = co_await serve(scripted);
+        auto [r, w] = co_await open_connection("127.0.0.1", server.port());
+        Task<std::string> blocked = create_task(attempt(r.readline()));
+        co_await settle();
+        EXPECT_FALSE(blocked.done());
+        w.write("unsent");
+        w.close();
+        co_await settle();
+        EXPECT_EQ(co_await outcome(blocked), "RuntimeError: Stream is closed");
+        co_await w.wait_closed();
+        g_release->set();
+        co_await handlers_done();
+    };
+    run(main());
+}
+
+TEST_F(StreamTest, ReadlineBeyondTheLimitRaisesLimitOverrunErrorAndKeepsTheBytes) {
+    // issue 10 point 12: without a limit, a peer that never sends '\n' grows the buffer forever.
+    FdCount fds;
+    Event release;
+    g_release = &release;
+    g_script = std::string(10, 'x') + "\n" + std::string(11, 'y') + "\n" + std::string(3000, 'z');
+    release.set();
+    auto main = []() -> Coro<> {
+        Server server = co_await serve(scripted);
+        auto [r, w] = co_await open_connection("127.0.0.1", server.port());
+        r.set_limit(10);
+        EXPECT_EQ(co_await r.readline(), std::string(10, 'x') + "\n");  // exactly the limit: fine
+        try {
+            co_await r.readline();
+            ADD_FAILURE() << "expected LimitOverrunError";
+        } catch (const LimitOverrunError& e) {
+            EXPECT_NE(std::string(e.what()).find("limit of 10 bytes"), std::string::npos) << e.what();
+            EXPECT_GT(e.consumed(), 10u);
+        }
+        EXPECT_EQ(co_await r.readexactly(12), std::string(11, 'y') + "\n");  // nothing was lost
+        // No newline at all: raises once more than the limit is buffered, without waiting for more.
+        EXPECT_THROW(co_await wait_for(r.readline(), 5.0), LimitOverrunError);
+        w.close();  // the server ends when it sees our end of stream
+        co_await handlers_done();
+    };
+    run(main());
+}
+
+TEST_F(StreamTest, ReadintoAcceptsAnyContiguousRangeOfBytes) {
+    // issue 10 point 16: MicroPython's bytearray maps to std::vector<std::uint8_t>.
+    static_assert(CanReadInto<std::vector<std::uint8_t>&> && CanReadInto<std::string&> &&
+                  CanReadInto<std::array<std::byte, 4>&> && CanReadInto<std::span<unsigned char>>);
+    static_assert(!CanReadInto<const std::vector<char>&>, "const data is rejected");
+    static_assert(!CanReadInto<std::vector<char>>, "a temporary container would dangle");
+    static_assert(!CanReadInto<std::vector<int>&>, "only byte-sized elements");
+    FdCount fds;
+    Event release;
+    g_release = &release;
+    g_script = "abcdefghijklmn";
+    release.set();
+    auto main = []() -> Coro<> {
+        Server server = co_await serve(scripted);
+        auto [r, w] = co_await open_connection("127.0.0.1", server.port());
+        // Each readinto takes at least one byte (up to the buffer's size) of what has arrived.
+        std::string all;
+        std::vector<std::uint8_t> v(2);
+        std::size_t n = co_await r.readinto(v);
+        all.append(reinterpret_cast<char*>(v.data()), n);
+        unsigned char raw[2];
+        n = co_await r.readinto(std::span<unsigned char>(raw));
+        all.append(reinterpret_cast<char*>(raw), n);
+        std::array<std::byte, 2> a{};
+        n = co_await r.readinto(a);
+        all.append(reinterpret_cast<char*>(a.data()), n);
+        std::string s(2, '\0');
+        n = co_await r.readinto(s);
+        all.append(s, 0, n);
+        std::vector<char> c(2);
+        n = co_await r.readinto(c);
+        all.append(c.data(), n);
+        EXPECT_GE(all.size(), 5u);
+        all += co_await r.readexactly(14 - all.size());
+        EXPECT_EQ(all, "abcdefghijklmn");
+        w.close();
+        co_await w.wait_closed();
+        co_await handlers_done();
     };
     run(main());
 }

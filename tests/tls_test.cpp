@@ -783,3 +783,63 @@ TEST_F(Tls, DataWrittenBeforeCloseReachesThePeerWithoutWaitClosed) {
     // goes away with "bye" still buffered.
     EXPECT_EQ(run_test(close_without_wait_body()), "bye");
 }
+
+// --- hardening (issue 10) --------------------------------------------------------------------
+
+namespace {
+// A TLS server callback that says nothing until the test releases it, then waits for the end.
+Coro<> silent_tls_handler(Stream reader, Stream writer, ServerLog* log) {
+    ++log->connections;
+    co_await log->release.wait();
+    try {
+        while (!(co_await reader.read(4096)).empty()) {
+        }
+    } catch (const std::exception& e) {
+        log->errors.push_back(kind_of(e) + ": " + e.what());
+    }
+    writer.close();
+    co_await writer.wait_closed();
+    ++log->finished;
+    log->changed.set();
+}
+
+Coro<std::string> read_line_outcome(Stream reader) {
+    try {
+        co_return "line: " + co_await reader.readline();
+    } catch (const RuntimeError& e) {
+        co_return std::string("RuntimeError: ") + e.what();
+    } catch (const std::exception& e) {
+        co_return kind_of(e) + ": " + e.what();
+    }
+}
+
+Coro<std::string> close_wakes_tls_reader_body() {
+    std::size_t baseline = get_event_loop().task_count();
+    ServerLog log;
+    Server server = co_await start_tls_server(silent_tls_handler, &log,
+                                              server_context(certs().server_pem, certs().server_key));
+    std::pair<Stream, Stream> conn =
+        co_await open_connection("127.0.0.1", server.port(), client_context(certs().ca_pem));
+    Task<std::string> blocked = create_task(read_line_outcome(conn.first));
+    for (int i = 0; i < 3; ++i) co_await sleep(0);
+    EXPECT_FALSE(blocked.done());
+    conn.second.close();
+    for (int i = 0; i < 3; ++i) co_await sleep(0);
+    // At once: the reader must not wait for the peer (which would never speak).
+    std::string result = "still waiting after close()";
+    if (blocked.done()) result = co_await blocked;
+    co_await conn.second.wait_closed();
+    log.release.set();
+    co_await wait_finished(&log, 1);
+    co_await close_server(&server);
+    if (!blocked.done()) blocked.cancel();
+    co_await settle(baseline);
+    co_return result;
+}
+}  // namespace
+
+TEST_F(Tls, CloseWakesAReadlineBlockedOnATlsStream) {
+    // issue 10 point 8: close() on a TLS stream left the socket open for the close_notify and
+    // woke nobody, so the reader waited forever.
+    EXPECT_EQ(run_test(close_wakes_tls_reader_body()), "RuntimeError: Stream is closed");
+}

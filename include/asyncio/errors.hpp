@@ -1,7 +1,9 @@
 // The library's exception types (the seed's asyncio.CancelledError, asyncio.TimeoutError, ...).
 #pragma once
 
+#include <cstddef>
 #include <stdexcept>
+#include <string>
 
 namespace asyncio {
 
@@ -32,6 +34,19 @@ public:
 class EOFError : public std::runtime_error {
 public:
     EOFError() : std::runtime_error("EOFError") {}
+};
+
+/// Raised by Stream::readline when a line is longer than the stream's limit (set_limit). The
+/// bytes stay buffered; consumed() is how many of them readline looked at (CPython's
+/// `consumed`), so `co_await stream.readexactly(e.consumed())` takes them.
+class LimitOverrunError : public std::runtime_error {
+public:
+    LimitOverrunError(const std::string& message, std::size_t consumed)
+        : std::runtime_error(message), consumed_(consumed) {}
+    [[nodiscard]] std::size_t consumed() const noexcept { return consumed_; }
+
+private:
+    std::size_t consumed_;
 };
 
 }  // namespace asyncio

@@ -13,12 +13,19 @@
 // (no system call, as the seed documents); drain() sends it, and write errors surface there.
 // Every read and drain() is a scheduling point (it suspends at least once). A peer reset raises
 // std::system_error (ECONNRESET reads, EPIPE/ECONNRESET writes), never SIGPIPE.
+//
+// One task reads a stream at a time (as in CPython): a read that arrives while another task's
+// read is waiting for data raises RuntimeError naming both calls. Several tasks may drain() at
+// once: each returns when everything written before it is sent, or raises the write error.
+// readline() has no length limit unless set_limit() sets one (MicroPython has none).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <ranges>
 #include <span>
+#include <type_traits>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -40,7 +47,16 @@ struct Address {
 
 namespace detail {
 struct StreamState;
-}
+
+/// A writable contiguous range of byte-sized elements that outlives the read: a span, or a
+/// container (std::vector, std::array, std::string, ...) passed as an lvalue.
+template <class R>
+concept ByteBuffer = std::ranges::contiguous_range<R> && std::ranges::sized_range<R> &&
+                     (std::is_lvalue_reference_v<R> || std::ranges::borrowed_range<R>) &&
+                     sizeof(std::ranges::range_value_t<R>) == 1 &&
+                     std::is_trivially_copyable_v<std::ranges::range_value_t<R>> &&
+                     !std::is_const_v<std::remove_reference_t<std::ranges::range_reference_t<R>>>;
+}  // namespace detail
 
 class Stream {
 public:
@@ -51,22 +67,36 @@ public:
     /// Bytes received before an error are returned first; the error comes on the next read.
     Coro<std::string> read(long n = -1);
     /// Reads up to buf.size() bytes into `buf`; 0 at end of stream (or for an empty buffer).
+    /// `buf` is any contiguous range of byte-sized elements (char, unsigned char, std::uint8_t,
+    /// std::byte): a std::span, or a std::vector / std::array / std::string it must outlive the
+    /// read, so containers are taken as lvalues only.
     Coro<std::size_t> readinto(std::span<std::byte> buf);
     Coro<std::size_t> readinto(std::span<char> buf);
+    template <class R>
+        requires detail::ByteBuffer<R>
+    Coro<std::size_t> readinto(R&& buf) {
+        return readinto(std::span<char>(reinterpret_cast<char*>(std::ranges::data(buf)), std::ranges::size(buf)));
+    }
     /// Exactly `n` bytes; EOFError if the stream ends first (the partial bytes stay readable).
     Coro<std::string> readexactly(std::size_t n);
     /// One line including its '\n'; at end of stream the rest without '\n', then "".
+    /// With a limit set (set_limit), a line longer than the limit (its '\n' not counted)
+    /// raises LimitOverrunError and every byte stays buffered for the next read.
     Coro<std::string> readline();
+    /// The longest line readline() accepts, in bytes without the '\n'; 0 (the default): no
+    /// limit. Memory held for a line stays within about the limit plus one 256 KiB receive.
+    void set_limit(std::size_t n);
 
     /// Appends to the output buffer; nothing is sent until drain() (or wait_closed()).
     void write(std::string_view data);
     void write(std::span<const std::byte> data);
-    /// Sends everything buffered, waiting while the kernel's buffer is full.
+    /// Sends everything buffered, waiting while the kernel's buffer is full. Several tasks may
+    /// drain at once; a write error raises in every one of them.
     Coro<> drain();
 
-    /// Closes the stream: reads and writes after it raise RuntimeError. The socket is closed at
-    /// once if nothing waits to be sent; otherwise wait_closed() (or dropping the last handle)
-    /// sends what it can first.
+    /// Closes the stream: reads and writes after it raise RuntimeError, and so do reads and
+    /// drains already waiting (at once). The socket is closed at once if nothing waits to be
+    /// sent; otherwise wait_closed() (or dropping the last handle) sends what it can first.
     void close();
     /// Sends what is still buffered (best effort), closes the socket, and returns once closed.
     Coro<> wait_closed();

@@ -159,6 +159,7 @@ void Loop::poll_io(std::int64_t timeout_ns) {
     impl_->poller.wait(timeout_ns, [&s](std::uint64_t token, std::uint32_t events) {
         auto* h = reinterpret_cast<detail::IoHandle*>(token);
         if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) h->hangup = true;
+        if ((events & (EPOLLHUP | EPOLLERR)) != 0) h->broken = true;
         if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
             h->readable = true;
             s.wake_all(h->readers);

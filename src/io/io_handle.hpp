@@ -20,10 +20,15 @@ struct IoHandle {
     int fd = -1;
     bool readable = false;
     bool writable = false;
-    // The peer closed or the socket failed. Never cleared: a short read does not prove there is
-    // nothing left to learn (the end of stream or the error is still to be read), and no new
-    // edge will announce it again.
+    // The peer closed its sending side (EPOLLRDHUP) or the socket failed. Never cleared: a
+    // short read does not prove there is nothing left to learn (the end of stream or the error
+    // is still to be read), and no new edge will announce it again.
     bool hangup = false;
+    // The socket failed or both directions are shut (EPOLLHUP / EPOLLERR): the next send fails
+    // at once, so writers must not wait for an edge. A read-side hang-up alone says nothing about
+    // writing: a peer that half-closes may still be reading slowly, and inferring writability
+    // from it made flush() spin on EAGAIN.
+    bool broken = false;
     bool watched = false;
     WaitQueue readers;
     WaitQueue writers;
@@ -31,7 +36,7 @@ struct IoHandle {
 
 /// False only when the last read proved the socket drained and no hang-up was seen since.
 inline bool may_read(const IoHandle& h) noexcept { return h.readable || h.hangup; }
-inline bool may_write(const IoHandle& h) noexcept { return h.writable || h.hangup; }
+inline bool may_write(const IoHandle& h) noexcept { return h.writable || h.broken; }
 
 /// Parks the current task until that direction of the handle is ready (or the stream is
 /// closed, which wakes both queues): `co_await WaitIo{h.readers}`.

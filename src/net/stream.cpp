@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <stdexcept>
 
 #include "asyncio/errors.hpp"
@@ -99,26 +100,60 @@ Coro<bool> fill(StreamState* s) {
     }
 }
 
+// The read side serves one task at a time (as CPython's StreamReader): a read that must wait
+// for data claims it until it returns, and a second read meanwhile raises. Without the claim,
+// a second reader would take bytes from under the first (readline's scan offset would point
+// past the buffer). A read that can be answered from the buffer yields first, without the
+// claim, so tasks taking buffered lines in turn never collide.
+class ReadClaim {
+public:
+    ReadClaim(StreamState& s, const char* operation) : s_(s) {
+        if (s.reader != nullptr) {
+            throw RuntimeError(std::string(operation) + " called while another task is already waiting in " +
+                               s.reader + " on this stream");
+        }
+        s.reader = operation;
+    }
+    ~ReadClaim() { s_.reader = nullptr; }
+    ReadClaim(const ReadClaim&) = delete;
+    ReadClaim& operator=(const ReadClaim&) = delete;
+
+private:
+    StreamState& s_;
+};
+
+// Yields once (every read is a scheduling point) when the read needs no data from the socket;
+// returns true if it did.
+Coro<bool> yield_if(StreamState* s, bool ready) {
+    if (!ready) co_return false;
+    co_await sleep(0);
+    check_open(*s);
+    co_return true;
+}
+
 Coro<std::string> do_read(std::shared_ptr<StreamState> s, long n) {
     check_open(*s);
-    bool waited = false;
-    if (n < 0) {
-        while (!s->eof) {
-            bool w = co_await fill(s.get());
-            waited = waited || w;
-        }
-        if (!waited) co_await sleep(0);
-        co_return s->take(s->buffered());
+    auto ready = [&] { return s->eof || (n >= 0 && (n == 0 || s->buffered() > 0)); };
+    bool waited = co_await yield_if(s.get(), ready());
+    ReadClaim claim(*s, "read()");
+    while (!ready()) {
+        bool w = co_await fill(s.get());
+        waited = waited || w;
     }
-    if (n > 0 && s->buffered() == 0 && !s->eof) waited = co_await fill(s.get());
     if (!waited) co_await sleep(0);
+    if (n < 0) co_return s->take(s->buffered());
     co_return s->take(std::min(static_cast<std::size_t>(n), s->buffered()));
 }
 
 Coro<std::size_t> do_readinto(std::shared_ptr<StreamState> s, char* out, std::size_t size) {
     check_open(*s);
-    bool waited = false;
-    if (size > 0 && s->buffered() == 0 && !s->eof) waited = co_await fill(s.get());
+    auto ready = [&] { return size == 0 || s->buffered() > 0 || s->eof; };
+    bool waited = co_await yield_if(s.get(), ready());
+    ReadClaim claim(*s, "readinto()");
+    while (!ready()) {
+        bool w = co_await fill(s.get());
+        waited = waited || w;
+    }
     if (!waited) co_await sleep(0);
     std::size_t n = std::min(size, s->buffered());
     std::memcpy(out, s->rbuf.data() + s->rpos, n);
@@ -128,9 +163,10 @@ Coro<std::size_t> do_readinto(std::shared_ptr<StreamState> s, char* out, std::si
 
 Coro<std::string> do_readexactly(std::shared_ptr<StreamState> s, std::size_t n) {
     check_open(*s);
-    if (n == 0) co_return std::string();
-    bool waited = false;
-    while (s->buffered() < n && !s->eof) {
+    auto ready = [&] { return s->buffered() >= n || s->eof; };
+    bool waited = co_await yield_if(s.get(), ready());
+    ReadClaim claim(*s, "readexactly()");
+    while (!ready()) {
         bool w = co_await fill(s.get());
         waited = waited || w;
     }
@@ -139,17 +175,39 @@ Coro<std::string> do_readexactly(std::shared_ptr<StreamState> s, std::size_t n) 
     co_return s->take(n);
 }
 
+// Where the first line of the buffer ends (its '\n'), searching from `from`; npos if none.
+std::size_t find_newline(const StreamState& s, std::size_t from) {
+    const char* begin = s.rbuf.data() + s.rpos;
+    from = std::min(from, s.buffered());
+    const void* nl = std::memchr(begin + from, '\n', s.buffered() - from);
+    return nl == nullptr ? std::string::npos : static_cast<std::size_t>(static_cast<const char*>(nl) - begin);
+}
+
+[[noreturn]] void throw_limit_overrun(const StreamState& s, bool found) {
+    throw LimitOverrunError(std::string("readline: ") +
+                                (found ? "the line is longer than the limit of "
+                                       : "no newline within the limit of ") +
+                                std::to_string(s.limit) + " bytes (the bytes stay buffered)",
+                            s.buffered());
+}
+
 Coro<std::string> do_readline(std::shared_ptr<StreamState> s) {
     check_open(*s);
-    bool waited = false;
+    auto ready = [&] {
+        return s->eof || (s->limit != 0 && s->buffered() > s->limit) || find_newline(*s, 0) != std::string::npos;
+    };
+    bool waited = co_await yield_if(s.get(), ready());
+    ReadClaim claim(*s, "readline()");
     std::size_t scanned = 0;  // bytes of the buffer already searched for '\n'
     for (;;) {
-        const char* begin = s->rbuf.data() + s->rpos;
-        const void* nl = std::memchr(begin + scanned, '\n', s->buffered() - scanned);
-        if (nl != nullptr) {
+        std::size_t nl = find_newline(*s, scanned);
+        if (nl != std::string::npos) {
+            if (s->limit != 0 && nl > s->limit) throw_limit_overrun(*s, true);
             if (!waited) co_await sleep(0);
-            co_return s->take(static_cast<std::size_t>(static_cast<const char*>(nl) - begin) + 1);
+            co_return s->take(nl + 1);
         }
+        // No '\n' in more than `limit` bytes: no line within the limit can come any more.
+        if (s->limit != 0 && s->buffered() > s->limit) throw_limit_overrun(*s, false);
         if (s->eof) {
             if (!waited) co_await sleep(0);
             co_return s->take(s->buffered());
@@ -161,8 +219,23 @@ Coro<std::string> do_readline(std::shared_ptr<StreamState> s) {
 }
 
 // Sends the output buffer, waiting for writability as needed. `closing`: called from
-// wait_closed, after close().
+// wait_closed, after close(). Several flushes may run at once (tasks draining one stream):
+// whichever runs sends, all of them wait for the same edges, and a send error raises in each
+// (the first to hit it wakes the others, who find write_failures changed).
 Coro<> flush(std::shared_ptr<StreamState> s, bool closing) {
+    const unsigned failures_before = s->write_failures;
+    auto check_failed = [&] {
+        if (s->write_failures != failures_before) std::rethrow_exception(s->write_exception);
+    };
+    // Records a send error for every flush in progress, and wakes them to raise it too.
+    auto fail = [&](std::exception_ptr e) {
+        s->wbuf.clear();  // the connection cannot take it any more
+        s->wpos = 0;
+        ++s->write_failures;
+        s->write_exception = e;
+        if (tls_scheduler != nullptr) tls_scheduler->wake_all(s->io.writers);
+        std::rethrow_exception(e);
+    };
     bool waited = false;
     while (s->wpos < s->wbuf.size()) {
         if (!closing) check_open(*s);
@@ -170,13 +243,19 @@ Coro<> flush(std::shared_ptr<StreamState> s, bool closing) {
         if (!s->tls && !may_write(s->io)) {
             co_await WaitIo{s->io.writers};
             waited = true;
+            check_failed();
             continue;
         }
         const char* data = s->wbuf.data() + s->wpos;
         std::size_t len = s->wbuf.size() - s->wpos;
         if (s->tls) {
             std::size_t sent = 0;
-            TlsStatus st = s->tls->write(data, len, sent);
+            TlsStatus st = TlsStatus::Done;
+            try {
+                st = s->tls->write(data, len, sent);
+            } catch (const std::exception&) {
+                fail(std::current_exception());
+            }
             s->wpos += sent;
             if (st == TlsStatus::WantRead) {
                 co_await WaitIo{s->io.readers};
@@ -185,6 +264,7 @@ Coro<> flush(std::shared_ptr<StreamState> s, bool closing) {
                 co_await WaitIo{s->io.writers};
                 waited = true;
             }
+            check_failed();
             continue;
         }
         ssize_t n = ::send(s->io.fd, data, len, MSG_NOSIGNAL);
@@ -195,11 +275,14 @@ Coro<> flush(std::shared_ptr<StreamState> s, bool closing) {
             s->io.writable = false;
         } else if (errno != EINTR) {
             int err = errno;
-            s->wbuf.clear();  // the connection cannot take it any more
-            s->wpos = 0;
-            throw_net_error(err, "send", s->peer.host, s->peer.port);
+            try {
+                throw_net_error(err, "send", s->peer.host, s->peer.port);
+            } catch (const std::system_error&) {
+                fail(std::current_exception());
+            }
         }
     }
+    check_failed();
     s->wbuf.clear();
     s->wpos = 0;
     if (!waited && !closing) co_await sleep(0);
@@ -326,10 +409,20 @@ void Stream::close() {
     detail::StreamState& s = state_of(state_);
     if (s.closed) return;
     s.closed = true;
-    if (s.wpos == s.wbuf.size() && !s.tls) s.close_socket();
+    if (s.wpos == s.wbuf.size() && !s.tls) {
+        s.close_socket();  // wakes every waiter
+        return;
+    }
     // Data still buffered (or a TLS close_notify to send): wait_closed() or the last handle
-    // going away finishes the job.
+    // going away finishes the job. Tasks waiting to read or drain raise RuntimeError now (as
+    // promised above); a wait_closed() already flushing simply waits again.
+    if (detail::tls_scheduler != nullptr) {
+        detail::tls_scheduler->wake_all(s.io.readers);
+        detail::tls_scheduler->wake_all(s.io.writers);
+    }
 }
+
+void Stream::set_limit(std::size_t n) { state_of(state_).limit = n; }
 
 Coro<> Stream::wait_closed() {
     state_of(state_);

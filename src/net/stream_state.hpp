@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <exception>
 #include <memory>
 #include <string>
 
@@ -19,6 +20,10 @@ struct StreamState {
     std::string wbuf;       // written, not yet sent: wbuf[wpos..]
     std::size_t wpos = 0;
     bool eof = false;
+    std::size_t limit = 0;            // readline's longest line (set_limit); 0: none
+    const char* reader = nullptr;     // the read call holding the read side ("readline()"), or null
+    unsigned write_failures = 0;          // send errors so far: a drain that saw one raises too
+    std::exception_ptr write_exception;  // the last of them
     bool closed = false;     // close() was called: no more reads or writes
     bool fd_closed = false;  // the socket itself is closed
     Address peer;
