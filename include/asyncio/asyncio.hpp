@@ -13,5 +13,6 @@
 #include "asyncio/stream.hpp"
 #include "asyncio/task.hpp"
 #include "asyncio/thread_safe_flag.hpp"
+#include "asyncio/timeout.hpp"
 #include "asyncio/tls.hpp"
 #include "asyncio/wait_for.hpp"

@@ -89,6 +89,10 @@ public:
     /// Calls the handler that is set, or the default one.
     void call_exception_handler(const ExceptionContext& context);
 
+    /// The loop's clock in seconds (monotonic, arbitrary origin): the clock of sleep, wait_for
+    /// and timeout deadlines; timeout_at() takes values of it (CPython's loop.time()).
+    [[nodiscard]] double time() const noexcept { return static_cast<double>(detail::monotonic_ns()) * 1e-9; }
+
     /// Number of live tasks of this loop (finished tasks still referenced excluded).
     [[nodiscard]] std::size_t task_count() const noexcept { return live_tasks_; }
 

@@ -178,8 +178,13 @@ void Loop::step(detail::TaskBase* t) {
         if (in_run_forever_) stopping_ = true;
         return;
     }
-    if (t->has(TaskBase::kReportPending)) {
-        report_unretrieved(t);
+    if ((t->flags & (TaskBase::kReportPending | TaskBase::kCallback)) != 0) [[unlikely]] {
+        if (t->has(TaskBase::kCallback)) {
+            t->state = detail::TaskState::Coro;  // out of every queue
+            static_cast<detail::LoopCallback*>(t)->fn(*static_cast<detail::LoopCallback*>(t));
+        } else {
+            report_unretrieved(t);
+        }
         return;
     }
     t->state = detail::TaskState::Running;

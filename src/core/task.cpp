@@ -76,10 +76,19 @@ bool cancel_task(TaskBase& t) {
     Loop& loop = *tls_loop;
     Scheduler& s = loop.sched_;
     if (&t == s.current) throw RuntimeError("can't cancel self");
-    // Forward down the chain of awaited tasks: the innermost one receives the cancel.
+    // Forward down the chain of awaited tasks: the innermost one receives the cancel. A task
+    // whose awaited task has just finished (it is being notified) takes the cancel itself, or
+    // the cancel would be lost on a finished task. Every task on the way counts the request
+    // (CPython's cancelling(), for timeout scopes and task groups).
     TaskBase* target = &t;
-    while (target->state == TaskState::AwaitingTask) target = static_cast<TaskBase*>(target->wait_target);
+    while (target->state == TaskState::AwaitingTask) {
+        auto* awaited = static_cast<TaskBase*>(target->wait_target);
+        if (awaited->done()) break;
+        ++target->cancel_requests;
+        target = awaited;
+    }
     if (target == s.current) throw RuntimeError("can't cancel self");
+    ++target->cancel_requests;
     switch (target->state) {
     case TaskState::Waiting:
         static_cast<WaitQueue*>(target->wait_target)->remove(target);

@@ -123,6 +123,15 @@ struct WaitOn {
     void await_resume() const;
 };
 
+/// Something the loop calls when it comes due instead of resuming it (a timeout's deadline):
+/// queued with push_ready/push_timer like a task, never a task itself. `fn` runs outside any
+/// task (current_task() is empty), must not throw, and may free the node.
+struct LoopCallback : TaskBase {
+    using Fn = void (*)(LoopCallback&) noexcept;
+    explicit LoopCallback(Fn f) noexcept : fn(f) { flags = kCallback; }
+    Fn fn;
+};
+
 /// The scheduler of the loop that belongs to this thread (set when the loop is created).
 inline thread_local constinit Scheduler* tls_scheduler = nullptr;
 

@@ -84,6 +84,8 @@ public:
                                                        ///< "exception wasn't retrieved" check
     static constexpr std::uint8_t kCancelled = 32;     ///< the outcome is a CancelledError
     static constexpr std::uint8_t kLoopRef = 64;       ///< the loop holds a reference
+    static constexpr std::uint8_t kCallback = 128;     ///< not a task: a LoopCallback the loop
+                                                       ///< calls when it comes due (scheduler.hpp)
 
     // Queue links (run queue, WaitQueue) and the ordering key: (key, seq) totally orders
     // every push, as MicroPython's run queue does (SEMANTICS.md 2.2).
@@ -112,6 +114,9 @@ public:
     TaskState state = TaskState::Coro;
     InlineState inline_state = InlineState::Idle;
     std::uint8_t flags = 0;
+    /// cancel() calls not yet taken back by uncancel() (CPython's Task.cancelling()); only
+    /// timeout scopes and task groups read it, to tell their own cancel from one from outside.
+    std::uint32_t cancel_requests = 0;
 
     [[nodiscard]] bool has(std::uint8_t f) const noexcept { return (flags & f) != 0; }
     [[nodiscard]] bool is_task() const noexcept { return has(kIsTask); }

@@ -41,6 +41,11 @@ public:
         return t;
     }
 
+    /// True if `t` is in the heap (false after clear(), whatever `t` last recorded).
+    [[nodiscard]] bool contains(const TaskBase* t) const noexcept {
+        return t->heap_index < heap_.size() && heap_[t->heap_index].task == t;
+    }
+
     /// Removes `t`, which must be in the heap.
     void remove(TaskBase* t) noexcept { remove_at(t->heap_index); }
 
