@@ -12,6 +12,7 @@
 #include "asyncio/sleep.hpp"
 #include "asyncio/stream.hpp"
 #include "asyncio/task.hpp"
+#include "asyncio/task_group.hpp"
 #include "asyncio/thread_safe_flag.hpp"
 #include "asyncio/timeout.hpp"
 #include "asyncio/tls.hpp"

@@ -2,8 +2,11 @@
 #pragma once
 
 #include <cstddef>
+#include <exception>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace asyncio {
 
@@ -47,6 +50,25 @@ public:
 
 private:
     std::size_t consumed_;
+};
+
+/// Several failures at once (CPython's ExceptionGroup), raised by task_group: the children's
+/// failures in the order they happened, then the body's own. exceptions() gives them all;
+/// rethrow one with std::rethrow_exception to inspect it.
+class ExceptionGroup : public std::exception {
+public:
+    ExceptionGroup(std::string message, std::vector<std::exception_ptr> exceptions)
+        : message_(std::move(message)), exceptions_(std::move(exceptions)) {
+        message_ += " (" + std::to_string(exceptions_.size()) +
+                    (exceptions_.size() == 1 ? " sub-exception)" : " sub-exceptions)");
+    }
+    /// e.g. "unhandled errors in a TaskGroup (2 sub-exceptions)", as Python prints it.
+    [[nodiscard]] const char* what() const noexcept override { return message_.c_str(); }
+    [[nodiscard]] const std::vector<std::exception_ptr>& exceptions() const noexcept { return exceptions_; }
+
+private:
+    std::string message_;
+    std::vector<std::exception_ptr> exceptions_;
 };
 
 }  // namespace asyncio
