@@ -16,4 +16,5 @@
 #include "asyncio/thread_safe_flag.hpp"
 #include "asyncio/timeout.hpp"
 #include "asyncio/tls.hpp"
+#include "asyncio/wait.hpp"
 #include "asyncio/wait_for.hpp"
