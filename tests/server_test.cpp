@@ -2,6 +2,7 @@
 #include <asyncio/asyncio.hpp>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -13,6 +14,7 @@
 #include <system_error>
 #include <vector>
 
+#include "net/test_hooks.hpp"
 #include "support/test_loop.hpp"
 
 using namespace asyncio;
@@ -254,4 +256,105 @@ TEST_F(ServerTest, TheAcceptLoopSurvivesRunningOutOfFileDescriptors) {
     waitpid(pid, &status, 0);
     ASSERT_TRUE(WIFEXITED(status));
     EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+// --- hardening (issue 10 point 10): one bad connection never stops the server ---------------
+
+namespace {
+
+int open_fds() {
+    int n = 0;
+    if (DIR* d = opendir("/proc/self/fd")) {
+        while (readdir(d) != nullptr) ++n;
+        closedir(d);
+    }
+    return n;
+}
+
+// The errors the next accept4 calls fail with, one each (then the real call). Loop thread only.
+std::vector<int> g_accept_errors;
+int g_accept_calls = 0;
+int failing_accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
+    ++g_accept_calls;
+    if (!g_accept_errors.empty()) {
+        errno = g_accept_errors.front();
+        g_accept_errors.erase(g_accept_errors.begin());
+        return -1;
+    }
+    return ::accept4(fd, addr, len, flags);
+}
+
+// Fails the registration with epoll of the first `g_watch_failures` sockets accepted on
+// `g_server_port`, as epoll_ctl(ADD) does when the kernel is out of memory (ENOMEM) or the
+// user's watch limit is reached (ENOSPC).
+std::uint16_t g_server_port = 0;
+int g_watch_failures = 0;
+int failing_watch(int fd) {
+    sockaddr_in local{};
+    socklen_t len = sizeof local;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
+    if (ntohs(local.sin_port) != g_server_port || g_watch_failures == 0) return 0;
+    --g_watch_failures;
+    return ENOSPC;
+}
+
+// Sets a hook for the test's duration.
+template <class T>
+struct ScopedHook {
+    std::atomic<T>& hook;
+    ScopedHook(std::atomic<T>& h, T f) : hook(h) { hook.store(f); }
+    ~ScopedHook() { hook.store(nullptr); }
+};
+
+}  // namespace
+
+TEST_F(ServerTest, AFailedAcceptDropsThatConnectionOnlyAndTheServerKeepsServing) {
+    // accept(2) asks callers to retry after these; each used to end the accept task for good,
+    // leaving a listening socket whose clients were never served.
+    int fds_before = open_fds();
+    g_accept_errors = {ENETUNREACH, EPROTO, ECONNABORTED, ENOBUFS, ENOMEM, EHOSTUNREACH, ENETDOWN, EPERM, ETIMEDOUT};
+    g_accept_calls = 0;
+    ScopedHook hook(asyncio::detail::test_hooks::accept4, &failing_accept4);
+    auto main = []() -> Coro<> {
+        Server server = co_await start_server(greet, "127.0.0.1", 0);
+        EXPECT_EQ(co_await wait_for(fetch_line(server.port()), 5.0), "hi\n");
+        EXPECT_EQ(co_await wait_for(fetch_line(server.port()), 5.0), "hi\n");
+        EXPECT_TRUE(g_accept_errors.empty()) << "the hook was not reached";
+        server.close();
+        co_await server.wait_closed();  // and it ended without an error of its own
+        co_await sleep_ms(2);
+    };
+    run(main());
+    EXPECT_GT(g_accept_calls, 9);
+    EXPECT_EQ(open_fds(), fds_before) << "file descriptors leaked";
+}
+
+TEST_F(ServerTest, AFailedEpollRegistrationOfAnAcceptedSocketDropsThatConnectionOnly) {
+    int fds_before = open_fds();
+    g_watch_failures = 1;
+    ScopedHook hook(asyncio::detail::test_hooks::watch_stream, &failing_watch);
+    auto main = []() -> Coro<> {
+        Server server = co_await start_server(greet, "127.0.0.1", 0);
+        g_server_port = server.port();
+        {
+            // The first connection cannot be watched: the server closes it at once.
+            auto [r, w] = co_await open_connection("127.0.0.1", server.port());
+            std::string got;
+            try {
+                got = co_await wait_for(r.read(), 5.0);
+            } catch (const std::system_error&) {
+                got = "reset";  // also a fine way to learn it was dropped
+            }
+            EXPECT_TRUE(got.empty() || got == "reset") << got;
+            w.close();
+            co_await w.wait_closed();
+        }
+        EXPECT_EQ(g_watch_failures, 0) << "the hook was not reached";
+        EXPECT_EQ(co_await wait_for(fetch_line(server.port()), 5.0), "hi\n");  // the next is served
+        server.close();
+        co_await server.wait_closed();
+        co_await sleep_ms(2);
+    };
+    run(main());
+    EXPECT_EQ(open_fds(), fds_before) << "file descriptors leaked";
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <ctime>
@@ -18,6 +19,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "net/test_hooks.hpp"
 #include "support/test_loop.hpp"
 
 using namespace asyncio;
@@ -801,6 +803,97 @@ TEST_F(StreamTest, ReadintoAcceptsAnyContiguousRangeOfBytes) {
         w.close();
         co_await w.wait_closed();
         co_await handlers_done();
+    };
+    run(main());
+}
+
+// --- hardening (issue 10 point 9): tearing a loop down while a name is being resolved --------
+
+namespace {
+
+// Holds every name lookup on the resolver's helper thread until released, and counts them.
+std::atomic<bool> g_resolver_release{false};
+std::atomic<int> g_resolver_entered{0};
+void slow_resolver() {
+    ++g_resolver_entered;
+    while (!g_resolver_release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+int thread_count() {
+    int n = 0;
+    if (DIR* d = opendir("/proc/self/task")) {
+        while (readdir(d) != nullptr) ++n;
+        closedir(d);
+    }
+    return n;
+}
+
+// Makes name lookups slow for a test; at the end releases them and waits (bounded) until the
+// helper threads have finished, so that a thread outliving its loop is seen to do so safely.
+class SlowResolver {
+public:
+    SlowResolver() : threads_before_(thread_count()) {
+        g_resolver_release = false;
+        g_resolver_entered = 0;
+        asyncio::detail::test_hooks::before_resolve.store(&slow_resolver);
+    }
+    ~SlowResolver() {
+        g_resolver_release = true;
+        for (int i = 0; i < 5000 && thread_count() > threads_before_; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        EXPECT_EQ(thread_count(), threads_before_) << "a resolver thread did not finish";
+        asyncio::detail::test_hooks::before_resolve.store(nullptr);
+    }
+    SlowResolver(const SlowResolver&) = delete;
+    SlowResolver& operator=(const SlowResolver&) = delete;
+
+private:
+    int threads_before_;
+};
+
+// Starts a connection to a name and returns once its lookup is under way on the helper thread.
+Coro<> start_lookup() {
+    create_task(open_connection("localhost", 9));
+    while (g_resolver_entered.load() == 0) co_await sleep_ms(1);
+}
+
+}  // namespace
+
+TEST_F(StreamTest, NewEventLoopWhileAConnectWaitsForItsResolverDoesNotTerminate) {
+    // The lookup's joinable std::thread was destroyed with the task's frame: std::terminate.
+    FdCount fds;
+    SlowResolver slow;
+    run(start_lookup());
+    EXPECT_EQ(get_event_loop().task_count(), 1u);  // the connect, waiting for its answer
+    new_event_loop();
+    EXPECT_EQ(get_event_loop().task_count(), 0u);
+}
+
+TEST_F(StreamTest, ClosingTheLoopWhileAConnectWaitsForItsResolverDoesNotTerminate) {
+    FdCount fds;
+    SlowResolver slow;
+    run(start_lookup());
+    get_event_loop().close();
+    EXPECT_TRUE(get_event_loop().is_closed());
+}
+
+TEST_F(StreamTest, AThreadExitingWhileAConnectWaitsForItsResolverDoesNotTerminate) {
+    FdCount fds;
+    SlowResolver slow;
+    std::thread worker([] { run(start_lookup()); });  // its loop is destroyed as it exits
+    worker.join();
+}
+
+TEST_F(StreamTest, ALookupAnsweredAfterItsTaskWasCancelledIsDropped) {
+    FdCount fds;
+    SlowResolver slow;
+    auto main = []() -> Coro<> {
+        Task<std::pair<Stream, Stream>> connect = create_task(open_connection("localhost", 9));
+        while (g_resolver_entered.load() == 0) co_await sleep_ms(1);
+        connect.cancel();
+        EXPECT_THROW(co_await connect, CancelledError);
+        g_resolver_release = true;  // the answer comes now, to nobody (SlowResolver waits for it)
     };
     run(main());
 }

@@ -7,15 +7,25 @@
 // streams closed and the connection tasks finished.
 #include <asyncio/asyncio.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <typeinfo>
 #include <utility>
 #include <vector>
 
+#include "net/test_hooks.hpp"
 #include "support/certs.hpp"
 #include "support/test_loop.hpp"
 
@@ -842,4 +852,86 @@ TEST_F(Tls, CloseWakesAReadlineBlockedOnATlsStream) {
     // issue 10 point 8: close() on a TLS stream left the socket open for the close_notify and
     // woke nobody, so the reader waited forever.
     EXPECT_EQ(run_test(close_wakes_tls_reader_body()), "RuntimeError: Stream is closed");
+}
+
+namespace {
+// Every recv() of the TLS BIO is first interrupted once (EINTR), as a signal arriving at the
+// wrong moment would do, then made for real.
+std::atomic<bool> g_interrupt_next{true};
+ssize_t interrupted_recv(int fd, void* buf, std::size_t len, int flags) {
+    if (g_interrupt_next.exchange(false)) {
+        errno = EINTR;
+        return -1;
+    }
+    g_interrupt_next = true;
+    return ::recv(fd, buf, len, flags);
+}
+
+// A TLS server outside the library (plain OpenSSL, blocking, on its own thread) that sends
+// "hello" and then closes the TCP connection without a close_notify.
+class AbruptTlsServer {
+public:
+    AbruptTlsServer() {
+        listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        EXPECT_EQ(::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+        socklen_t len = sizeof addr;
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+        ::listen(listener_, 1);
+        port = ntohs(addr.sin_port);
+        thread_ = std::thread([this] { serve_one(); });
+    }
+    ~AbruptTlsServer() {
+        thread_.join();
+        ::close(listener_);
+    }
+    AbruptTlsServer(const AbruptTlsServer&) = delete;
+    AbruptTlsServer& operator=(const AbruptTlsServer&) = delete;
+
+    std::uint16_t port = 0;
+    std::atomic<bool> closed{false};
+
+private:
+    void serve_one() {
+        int fd = ::accept(listener_, nullptr, nullptr);
+        SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+        SSL_CTX_use_certificate_chain_file(ctx, certs().server_pem.c_str());
+        SSL_CTX_use_PrivateKey_file(ctx, certs().server_key.c_str(), SSL_FILETYPE_PEM);
+        SSL* ssl = SSL_new(ctx);
+        SSL_set_fd(ssl, fd);
+        if (SSL_accept(ssl) == 1) SSL_write(ssl, "hello", 5);
+        ::close(fd);  // no SSL_shutdown: no close_notify
+        closed = true;
+        SSL_free(ssl);
+        SSL_CTX_free(ctx);
+    }
+    int listener_ = -1;
+    std::thread thread_;
+};
+
+Coro<std::string> eof_after_eintr_body() {
+    AbruptTlsServer peer;
+    std::pair<Stream, Stream> conn = co_await open_connection("127.0.0.1", peer.port, client_context(certs().ca_pem));
+    std::string got = co_await conn.first.readexactly(5);
+    while (!peer.closed) co_await sleep_ms(1);
+    g_interrupt_next = true;
+    asyncio::detail::test_hooks::tls_recv.store(&interrupted_recv);
+    try {
+        std::string rest = co_await conn.first.read();  // to end of stream
+        got += rest.empty() ? std::string("|eof") : "|data: " + rest;
+    } catch (const std::exception& e) {
+        got += "|" + kind_of(e) + ": " + e.what();
+    }
+    asyncio::detail::test_hooks::tls_recv.store(nullptr);
+    co_await close_stream(conn.second);
+    co_return got;
+}
+}  // namespace
+
+TEST_F(Tls, APeerClosingWithoutCloseNotifyAfterAnInterruptedRecvReadsAsEndOfStream) {
+    // issue 10 point 14: the BIO's EINTR retry left errno at EINTR, and the end of stream that
+    // followed was reported as system_error("Interrupted system call").
+    EXPECT_EQ(run_test(eof_after_eintr_body()), "hello|eof");
 }

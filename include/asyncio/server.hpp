@@ -9,8 +9,10 @@
 // Each accepted connection runs `callback(reader, writer)` as its own task. Connection tasks
 // are not tracked: closing the server stops accepting but leaves them running (as in
 // MicroPython). An exception from a callback goes to the loop's exception handler and the
-// server keeps serving. The accept loop survives EMFILE/ENFILE (it backs off and retries) and
-// connections reset before accept.
+// server keeps serving. The accept loop never stops for one connection's sake: a connection
+// that fails before or while it is accepted (reset, aborted, unreachable, ... as accept(2) lists)
+// or that cannot be watched by epoll is dropped alone; out of descriptors or memory (EMFILE,
+// ENFILE, ENOBUFS, ENOMEM) it backs off briefly and retries, serving the connections it has.
 #pragma once
 
 #include <cstdint>

@@ -1,18 +1,22 @@
 // resolve(): getaddrinfo without blocking the loop.
 //
 // Numeric addresses are parsed at once (AI_NUMERICHOST never touches the network). Names are
-// looked up on a helper thread; its answer comes back through a ThreadSafeFlag, so the waiting
-// task sleeps in the poller like any other. If that task is cancelled, the thread is detached
-// and finishes on its own: the state it writes is shared, never freed under it.
+// looked up on a helper thread, detached at once: the waiting task may go away before the
+// answer comes (cancelled, or its loop torn down by new_event_loop(), Loop::close() or thread
+// exit), and a joinable std::thread destroyed with it would call std::terminate. The thread
+// and the task share the Lookup; the task's ThreadSafeFlag lives in the task's frame and is
+// published to the thread under the Lookup's mutex, so the thread sets it only while it exists.
 #include <netdb.h>
 
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "asyncio/thread_safe_flag.hpp"
 #include "net/socket.hpp"
+#include "net/test_hooks.hpp"
 
 namespace asyncio::detail {
 
@@ -25,7 +29,9 @@ struct Lookup {
     int status = 0;
     int sys_errno = 0;  // errno of the thread that ran getaddrinfo, for EAI_SYSTEM
     addrinfo* result = nullptr;
-    ThreadSafeFlag done;
+    std::mutex mutex;               // guards `finished` and `waiter`
+    bool finished = false;          // the thread has written status and result
+    ThreadSafeFlag* waiter = nullptr;  // the waiting task's flag, while it waits
     ~Lookup() {
         if (result != nullptr) ::freeaddrinfo(result);
     }
@@ -70,17 +76,33 @@ Coro<std::vector<Endpoint>> resolve(std::string host, std::uint16_t port, bool p
 
     // A name: ask on a helper thread, wait through the poller.
     l->status = 0;
-    std::thread worker([l] {
-        l->status = lookup(*l, 0);
-        l->done.set();
-    });
-    try {
-        co_await l->done.wait();
-    } catch (...) {
-        worker.detach();  // cancelled: the thread finishes alone, holding its share of `l`
-        throw;
+    std::thread([l] {
+        if (auto hook = test_hooks::before_resolve.load(std::memory_order_relaxed)) hook();
+        int status = lookup(*l, 0);
+        std::lock_guard<std::mutex> lock(l->mutex);
+        l->status = status;
+        l->finished = true;
+        if (l->waiter != nullptr) l->waiter->set();
+    }).detach();
+
+    ThreadSafeFlag answered;
+    // Unpublishes `answered` before it is destroyed, however this frame ends (an answer, a
+    // cancel, or the loop's teardown destroying the frame).
+    struct Unpublish {
+        Lookup& l;
+        ~Unpublish() {
+            std::lock_guard<std::mutex> lock(l.mutex);
+            l.waiter = nullptr;
+        }
+    } unpublish{*l};
+    for (;;) {
+        {
+            std::lock_guard<std::mutex> lock(l->mutex);
+            if (l->finished) break;
+            l->waiter = &answered;
+        }
+        co_await answered.wait();
     }
-    worker.join();
     co_return endpoints_of(*l, port);
 }
 

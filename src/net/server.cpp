@@ -14,6 +14,7 @@
 #include "net/socket.hpp"
 #include "net/stream_state.hpp"
 #include "net/tls_session.hpp"
+#include "net/test_hooks.hpp"
 #include "net/tls_context.hpp"
 
 namespace asyncio::detail {
@@ -55,12 +56,22 @@ Coro<> serve_connection(std::shared_ptr<ServerState> server, std::shared_ptr<Str
     co_await server->callback(s, s);
 }
 
-bool is_transient_accept_error(int err) {
-    // The connection went away before we took it, or a signal: just try again.
-    return err == EINTR || err == ECONNABORTED || err == EPROTO || err == EPERM;
+// accept(2): Linux passes the pending network errors of the new connection to accept(), and the
+// caller should retry as after EAGAIN. Each of these concerns one connection (already gone),
+// never the listening socket: try again at once.
+bool is_connection_error(int err) {
+    switch (err) {
+    case EINTR: case ECONNABORTED: case EPROTO: case EPERM: case ENETDOWN: case ENOPROTOOPT:
+    case EHOSTDOWN: case ENONET: case EHOSTUNREACH: case EOPNOTSUPP: case ENETUNREACH:
+    case ECONNRESET: case ETIMEDOUT:
+        return true;
+    default:
+        return false;
+    }
 }
 
-bool is_resource_exhaustion(int err) { return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM; }
+// The listening socket itself is unusable (closed under us, not a socket): the server ends.
+bool is_listener_error(int err) { return err == EBADF || err == EINVAL || err == ENOTSOCK || err == EFAULT; }
 
 // Takes a weak pointer: the state owns the accept task's handle, so a strong one would keep
 // both alive forever.
@@ -72,10 +83,17 @@ Coro<> accept_loop(std::weak_ptr<ServerState> weak) {
             if (!server || server->io.fd < 0) co_return;
             sockaddr_storage addr{};
             socklen_t len = sizeof addr;
-            int fd = ::accept4(server->io.fd, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            auto accept_call = test_hooks::accept4.load(std::memory_order_relaxed);
+            if (accept_call == nullptr) accept_call = ::accept4;
+            int fd = accept_call(server->io.fd, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
             if (fd >= 0) {
                 set_nodelay(fd);
-                auto stream = std::make_shared<StreamState>(fd, to_address(reinterpret_cast<sockaddr*>(&addr)));
+                std::shared_ptr<StreamState> stream;
+                try {
+                    stream = std::make_shared<StreamState>(fd, to_address(reinterpret_cast<sockaddr*>(&addr)));
+                } catch (const std::system_error&) {
+                    continue;  // epoll_ctl(ADD) failed (the state closed the socket): drop this one only
+                }
                 create_task(serve_connection(server, std::move(stream)));
                 continue;
             }
@@ -84,13 +102,15 @@ Coro<> accept_loop(std::weak_ptr<ServerState> weak) {
                 IoHandle& io = server->io;
                 server.reset();  // do not keep the server alive while waiting
                 co_await WaitIo{io.readers};
-            } else if (is_transient_accept_error(err)) {
+            } else if (is_connection_error(err)) {
                 continue;
-            } else if (is_resource_exhaustion(err)) {
-                server.reset();
-                co_await sleep_ms(kAcceptBackoffMs);  // keep serving the connections we have
-            } else {
+            } else if (is_listener_error(err)) {
                 throw_net_error(err, "accept", server->host, server->port);
+            } else {
+                // EMFILE, ENFILE, ENOBUFS, ENOMEM, or anything unforeseen: back off and retry,
+                // serving the connections we have meanwhile; never stop serving for good.
+                server.reset();
+                co_await sleep_ms(kAcceptBackoffMs);
             }
         }
     } catch (const CancelledError&) {

@@ -18,6 +18,7 @@
 #include "asyncio/sleep.hpp"
 #include "net/socket.hpp"
 #include "net/stream_state.hpp"
+#include "net/test_hooks.hpp"
 #include "net/tls_session.hpp"
 
 namespace asyncio::detail {
@@ -307,6 +308,9 @@ StreamState::StreamState(int fd, Address peer_address) : peer(std::move(peer_add
     io.readable = true;  // try first; EAGAIN or a short read clears it
     io.writable = true;
     try {
+        if (auto hook = test_hooks::watch_stream.load(std::memory_order_relaxed)) {
+            if (int err = hook(fd); err != 0) throw std::system_error(err, std::generic_category(), "epoll_ctl(ADD)");
+        }
         io_watch(io);
     } catch (...) {
         ::close(fd);

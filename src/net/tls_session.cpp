@@ -13,6 +13,7 @@
 #include "io/io_handle.hpp"
 #include "net/socket.hpp"
 #include "net/stream_state.hpp"
+#include "net/test_hooks.hpp"
 #include "net/tls_context.hpp"
 
 namespace asyncio::detail {
@@ -20,39 +21,67 @@ namespace asyncio::detail {
 namespace {
 
 // --- a socket BIO that never raises SIGPIPE --------------------------------------------------
+//
+// It keeps its own record of the last call's outcome (BioState): the errno of a failed call,
+// 0 otherwise, and whether the peer's end of stream was seen. TlsSession reads that record,
+// never `errno`, which is stale by then: after a recv() interrupted by a signal and retried,
+// errno still says EINTR although the retry succeeded or found the end of stream. BIO_CTRL_EOF
+// reports the end of stream to OpenSSL, which then reads a close without close_notify as a
+// clean end (SSL_OP_IGNORE_UNEXPECTED_EOF) instead of a system error.
+
+BioState& state_of(BIO* bio) { return *static_cast<BioState*>(BIO_get_data(bio)); }
 
 int bio_write(BIO* bio, const char* data, size_t size, size_t* written) {
-    int fd = static_cast<int>(reinterpret_cast<intptr_t>(BIO_get_data(bio)));
+    BioState& st = state_of(bio);
     BIO_clear_retry_flags(bio);
+    st.error = 0;
     for (;;) {
-        ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL);
+        ssize_t n = ::send(st.fd, data, size, MSG_NOSIGNAL);
         if (n >= 0) {
             *written = static_cast<size_t>(n);
             return 1;
         }
         if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) BIO_set_retry_write(bio);
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            BIO_set_retry_write(bio);
+        } else {
+            st.error = errno;
+        }
         return 0;
     }
 }
 
 int bio_read(BIO* bio, char* data, size_t size, size_t* read) {
-    int fd = static_cast<int>(reinterpret_cast<intptr_t>(BIO_get_data(bio)));
+    BioState& st = state_of(bio);
     BIO_clear_retry_flags(bio);
+    st.error = 0;
+    auto recv_call = test_hooks::tls_recv.load(std::memory_order_relaxed);
+    if (recv_call == nullptr) recv_call = ::recv;
     for (;;) {
-        ssize_t n = ::recv(fd, data, size, 0);
+        ssize_t n = recv_call(st.fd, data, size, 0);
         if (n > 0) {
             *read = static_cast<size_t>(n);
             return 1;
         }
-        if (n == 0) return 0;  // end of stream
+        if (n == 0) {
+            st.eof = true;
+            return 0;
+        }
         if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) BIO_set_retry_read(bio);
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            BIO_set_retry_read(bio);
+        } else {
+            st.error = errno;
+        }
         return 0;
     }
 }
 
-long bio_ctrl(BIO*, int cmd, long, void*) { return cmd == BIO_CTRL_FLUSH ? 1 : 0; }
+long bio_ctrl(BIO* bio, int cmd, long, void*) {
+    if (cmd == BIO_CTRL_FLUSH) return 1;
+    if (cmd == BIO_CTRL_EOF) return state_of(bio).eof ? 1 : 0;
+    return 0;
+}
 
 BIO_METHOD* socket_bio_method() {
     static BIO_METHOD* method = [] {
@@ -103,7 +132,8 @@ TlsSession::TlsSession(void* ssl_ctx, int fd, bool server, const std::string& se
         SSL_free(ssl_);
         throw_ssl_error("BIO_new");
     }
-    BIO_set_data(bio, reinterpret_cast<void*>(static_cast<intptr_t>(fd)));
+    bio_state_.fd = fd;
+    BIO_set_data(bio, &bio_state_);
     BIO_set_init(bio, 1);
     SSL_set_bio(ssl_, bio, bio);
     if (server) {
@@ -137,7 +167,7 @@ TlsStatus TlsSession::status_of(int ret, const char* operation) {
     case SSL_ERROR_ZERO_RETURN:
         return TlsStatus::Eof;
     case SSL_ERROR_SYSCALL: {
-        int e = errno;
+        int e = bio_state_.error;  // not errno: see BioState
         ERR_clear_error();
         if (e == 0) return TlsStatus::Eof;
         throw std::system_error(e, std::generic_category(), std::string(operation) + " " + peer_);

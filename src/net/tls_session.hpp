@@ -17,6 +17,14 @@ struct StreamState;
 
 enum class TlsStatus { Done, WantRead, WantWrite, Eof };
 
+/// What the session's socket BIO knows about its socket: the fd, the errno of its last failed
+/// call (0 if that call succeeded or only had to wait), and whether recv() saw end of stream.
+struct BioState {
+    int fd = -1;
+    int error = 0;
+    bool eof = false;
+};
+
 class TlsSession {
 public:
     /// `context` is an ssl::SSLContext's SSL_CTX; `server_hostname` is checked (if the context
@@ -35,6 +43,7 @@ public:
 private:
     TlsStatus status_of(int ret, const char* operation);
     SSL* ssl_ = nullptr;
+    BioState bio_state_;  // the BIO's data; lives as long as the session
     std::string peer_;
 };
 
