@@ -8,6 +8,7 @@
 #include <asyncio/asyncio.hpp>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
@@ -15,6 +16,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
@@ -207,6 +209,9 @@ Coro<Outcome> verify_against(std::string cert, std::string key, std::string host
     ServerLog log;
     Server server = co_await start_tls_server(echo_handler, &log, server_context(cert, key));
     Outcome out = co_await try_connect(host, server.port(), std::move(client), server_hostname);
+    // A TLS 1.3 client is done before the server has read its Finished: let the server's side
+    // finish (close() would abort a handshake still in progress).
+    if (out.connected) co_await wait_finished(&log, 1);
     co_await close_server(&server);
     co_await settle(baseline);
     EXPECT_EQ(log.connections, out.connected ? 1 : 0);
@@ -934,4 +939,172 @@ TEST_F(Tls, APeerClosingWithoutCloseNotifyAfterAnInterruptedRecvReadsAsEndOfStre
     // issue 10 point 14: the BIO's EINTR retry left errno at EINTR, and the end of stream that
     // followed was reported as system_error("Interrupted system call").
     EXPECT_EQ(run_test(eof_after_eintr_body()), "hello|eof");
+}
+
+// --- handshake and shutdown bounds (issue 10 point 11) ----------------------------------------
+
+TEST_F(Tls, HandshakeAndShutdownTimeoutsDefaultToPythonsAndRefuseNonPositiveValues) {
+    ssl::SSLContext ctx(ssl::PROTOCOL_TLS_SERVER);
+    EXPECT_EQ(ctx.handshake_timeout(), 60.0);
+    EXPECT_EQ(ctx.shutdown_timeout(), 30.0);
+    ctx.handshake_timeout(0.5);
+    ctx.shutdown_timeout(std::chrono::milliseconds(250));
+    EXPECT_EQ(ctx.handshake_timeout(), 0.5);
+    EXPECT_EQ(ctx.shutdown_timeout(), 0.25);
+    EXPECT_THROW(ctx.handshake_timeout(0), std::invalid_argument);
+    EXPECT_THROW(ctx.shutdown_timeout(-1.0), std::invalid_argument);
+    EXPECT_EQ(ctx.handshake_timeout(), 0.5);
+    ssl::SSLContext copy = ctx;  // a handle: copies share the settings
+    copy.handshake_timeout(2.0);
+    EXPECT_EQ(ctx.handshake_timeout(), 2.0);
+}
+
+namespace {
+int open_fds() {
+    int n = 0;
+    if (DIR* d = opendir("/proc/self/fd")) {
+        while (readdir(d) != nullptr) ++n;
+        closedir(d);
+    }
+    return n;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// How a plain read on a connection the server is expected to drop ends.
+Coro<std::string> read_until_dropped(Stream reader) {
+    try {
+        std::string got = co_await wait_for(reader.read(), 5.0);
+        co_return got.empty() ? "closed" : "data: " + got;
+    } catch (const TimeoutError&) {
+        co_return "still open after 5 s";
+    } catch (const std::system_error&) {
+        co_return "closed";  // a reset is a close too
+    }
+}
+
+Coro<std::string> silent_client_body() {
+    int fds_before = open_fds();
+    std::size_t baseline = get_event_loop().task_count();
+    ServerLog log;
+    ssl::SSLContext ctx = server_context(certs().server_pem, certs().server_key);
+    ctx.handshake_timeout(0.2);
+    Server server = co_await start_tls_server(echo_handler, &log, ctx);
+    // A TCP client that connects and never says a word (not even a ClientHello).
+    std::pair<Stream, Stream> conn = co_await open_connection("127.0.0.1", server.port());
+    auto t0 = std::chrono::steady_clock::now();
+    std::string result = co_await read_until_dropped(conn.first);
+    double waited = seconds_since(t0);
+    EXPECT_GE(waited, 0.15) << "dropped before the handshake timeout";
+    co_await close_stream(conn.second);
+    co_await close_server(&server);
+    co_await settle(baseline);
+    EXPECT_EQ(log.connections, 0) << "the callback ran without a handshake";
+    EXPECT_EQ(open_fds(), fds_before) << "file descriptors leaked";
+    co_return result;
+}
+
+Coro<std::string> client_handshake_timeout_body() {
+    int fds_before = open_fds();
+    std::size_t baseline = get_event_loop().task_count();
+    ServerLog log;
+    Server server = co_await start_plain_server(silent_handler, &log);  // accepts, never speaks
+    ssl::SSLContext ctx = client_context(certs().ca_pem);
+    ctx.handshake_timeout(0.2);
+    std::string result;
+    auto t0 = std::chrono::steady_clock::now();
+    try {
+        std::pair<Stream, Stream> conn = co_await wait_for(open_connection("127.0.0.1", server.port(), ctx), 5.0);
+        result = "connected";
+        co_await close_stream(conn.second);
+    } catch (const TimeoutError&) {
+        result = seconds_since(t0) < 4.0 ? "TimeoutError" : "no timeout of its own (wait_for's after 5 s)";
+    } catch (const std::exception& e) {
+        result = kind_of(e) + ": " + e.what();
+    }
+    EXPECT_GE(seconds_since(t0), 0.15);
+    log.release.set();
+    co_await wait_finished(&log, 1);
+    co_await close_server(&server);
+    co_await settle(baseline);
+    EXPECT_EQ(open_fds(), fds_before) << "file descriptors leaked";
+    co_return result;
+}
+
+Coro<std::string> close_aborts_handshakes_body() {
+    int fds_before = open_fds();
+    std::size_t baseline = get_event_loop().task_count();
+    ServerLog log;
+    Server server =  // the default handshake timeout (60 s): only close() can end them here
+        co_await start_tls_server(echo_handler, &log, server_context(certs().server_pem, certs().server_key));
+    std::vector<std::pair<Stream, Stream>> silent;
+    for (int i = 0; i < 3; ++i) silent.push_back(co_await open_connection("127.0.0.1", server.port()));
+    // Wait until the server has accepted all three (its three sockets show up).
+    for (int i = 0; i < 5000 && open_fds() < fds_before + 7; ++i) co_await sleep_ms(1);
+    EXPECT_EQ(open_fds(), fds_before + 7) << "listener + 3 clients + 3 accepted";
+    co_await close_server(&server);
+    EXPECT_EQ(open_fds(), fds_before + 3) << "after wait_closed(), the server still holds sockets";
+    std::string result;
+    for (auto& conn : silent) result += co_await read_until_dropped(conn.first) + ";";
+    for (auto& conn : silent) co_await close_stream(conn.second);
+    co_await settle(baseline);
+    EXPECT_EQ(log.connections, 0);
+    EXPECT_EQ(open_fds(), fds_before) << "file descriptors leaked";
+    co_return result;
+}
+
+double g_wait_closed_seconds = -1;
+Coro<> flood_then_close_handler(Stream, Stream writer, ServerLog* log) {
+    ++log->connections;
+    writer.write(std::string(16 << 20, 'x'));  // far more than the kernel buffers hold
+    writer.close();
+    auto t0 = std::chrono::steady_clock::now();
+    co_await writer.wait_closed();  // the client never reads
+    g_wait_closed_seconds = seconds_since(t0);
+    ++log->finished;
+    log->changed.set();
+}
+
+Coro<double> shutdown_timeout_body() {
+    int fds_before = open_fds();
+    std::size_t baseline = get_event_loop().task_count();
+    g_wait_closed_seconds = -1;
+    ServerLog log;
+    ssl::SSLContext ctx = server_context(certs().server_pem, certs().server_key);
+    ctx.shutdown_timeout(0.2);
+    Server server = co_await start_tls_server(flood_then_close_handler, &log, ctx);
+    std::pair<Stream, Stream> conn =
+        co_await open_connection("127.0.0.1", server.port(), client_context(certs().ca_pem));
+    try {
+        co_await wait_for(wait_finished(&log, 1), 5.0);
+    } catch (const TimeoutError&) {
+        ADD_FAILURE() << "wait_closed() still waiting for a peer that does not read after 5 s";
+    }
+    co_await close_stream(conn.second);
+    co_await close_server(&server);
+    co_await settle(baseline);
+    EXPECT_EQ(open_fds(), fds_before) << "file descriptors leaked";
+    co_return g_wait_closed_seconds;
+}
+}  // namespace
+
+TEST_F(Tls, ASilentClientIsDroppedAfterTheHandshakeTimeoutBeforeTheCallback) {
+    // A client that connects and never speaks used to hold a task and a socket forever.
+    EXPECT_EQ(run_test(silent_client_body()), "closed");
+}
+
+TEST_F(Tls, OpenConnectionRaisesTimeoutErrorWhenTheHandshakeTimesOut) {
+    EXPECT_EQ(run_test(client_handshake_timeout_body()), "TimeoutError");
+}
+
+TEST_F(Tls, ServerCloseAbortsHandshakesInProgress) {
+    EXPECT_EQ(run_test(close_aborts_handshakes_body()), "closed;closed;closed;");
+}
+
+TEST_F(Tls, WaitClosedGivesUpAfterTheShutdownTimeoutWhenThePeerDoesNotRead) {
+    double seconds = run_test(shutdown_timeout_body());
+    EXPECT_GE(seconds, 0.15);
+    EXPECT_LT(seconds, 4.0);
 }

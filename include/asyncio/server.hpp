@@ -42,7 +42,8 @@ public:
     /// Closes the listening socket at once (the port can be bound again straight after).
     ~Server();
 
-    /// Stops accepting and closes the listening socket. Calling it twice is harmless.
+    /// Stops accepting and closes the listening socket; TLS handshakes still in progress are
+    /// aborted (their sockets close now, their callbacks never run). Calling it twice is harmless.
     void close();
     /// Waits until the accept task has ended (not for the connection tasks).
     Coro<> wait_closed();

@@ -14,8 +14,15 @@
 // server context with verify_mode(CERT_REQUIRED) requires a client certificate. The handshake
 // runs inside open_connection (client) and before the callback (server). Unlike MicroPython,
 // whose ssl=True verifies nothing, certificates are verified by default.
+//
+// Bounds (CPython's ssl_handshake_timeout / ssl_shutdown_timeout): a handshake that takes longer
+// than handshake_timeout() (default 60 s) closes the connection: a server drops it before the
+// callback runs, open_connection raises asyncio::TimeoutError. Server::close() aborts the
+// handshakes in progress. wait_closed() on a TLS stream gives up sending what is buffered and
+// the close_notify after shutdown_timeout() (default 30 s) and closes the socket anyway.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -60,6 +67,23 @@ public:
     void check_hostname(bool on);
     [[nodiscard]] bool check_hostname() const noexcept;
     [[nodiscard]] Protocol protocol() const noexcept;
+
+    /// How long a handshake may take, in seconds (default 60); not positive:
+    /// std::invalid_argument. Applies to connections opened or accepted afterwards.
+    void handshake_timeout(double seconds);
+    template <class Rep, class Period>
+    void handshake_timeout(std::chrono::duration<Rep, Period> d) {
+        handshake_timeout(std::chrono::duration<double>(d).count());
+    }
+    [[nodiscard]] double handshake_timeout() const noexcept;
+    /// How long wait_closed() may spend flushing and sending close_notify, in seconds (default
+    /// 30); not positive: std::invalid_argument.
+    void shutdown_timeout(double seconds);
+    template <class Rep, class Period>
+    void shutdown_timeout(std::chrono::duration<Rep, Period> d) {
+        shutdown_timeout(std::chrono::duration<double>(d).count());
+    }
+    [[nodiscard]] double shutdown_timeout() const noexcept;
 
     struct Impl;
     [[nodiscard]] Impl& impl() const noexcept { return *impl_; }

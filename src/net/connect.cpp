@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 
+#include "asyncio/timeout.hpp"
 #include "asyncio/tls.hpp"
 #include "net/socket.hpp"
 #include "net/stream_state.hpp"
@@ -44,7 +45,9 @@ Coro<std::pair<Stream, Stream>> connect_impl(std::string host, std::uint16_t por
         if (context) {
             const std::string& name = server_hostname.empty() ? host : server_hostname;
             state->tls = detail::make_tls_session(*context, fd, false, name, detail::host_port(host, port));
-            co_await detail::tls_handshake(state.get());
+            state->tls_shutdown_timeout = context->shutdown_timeout();
+            // TimeoutError past the context's handshake_timeout; `state` closes the socket.
+            co_await timeout(context->handshake_timeout(), detail::tls_handshake(state.get()));
         }
         co_return std::pair<Stream, Stream>{Stream(state), Stream(state)};
     }

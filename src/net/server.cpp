@@ -5,11 +5,14 @@
 
 #include <cerrno>
 #include <optional>
+#include <unordered_map>
+#include <vector>
 
 #include "asyncio/errors.hpp"
 #include "asyncio/server.hpp"
 #include "asyncio/sleep.hpp"
 #include "asyncio/task.hpp"
+#include "asyncio/timeout.hpp"
 #include "asyncio/tls.hpp"
 #include "net/socket.hpp"
 #include "net/stream_state.hpp"
@@ -30,6 +33,12 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
     std::optional<ssl::SSLContext> context;
     Task<> accept_task;
     bool closing = false;  // close() was called: the accept task's cancellation is expected
+    // Connections whose TLS handshake is in progress: close() aborts them (their sockets are
+    // not the user's yet, and a client that never speaks would otherwise hold one until the
+    // handshake timeout).
+    // Registered when accepted (the connection task may not have run yet), so weak: a task
+    // destroyed before its first step leaves an expired entry, which close() skips.
+    std::unordered_map<StreamState*, std::weak_ptr<StreamState>> handshaking;
 
     ~ServerState() { close_socket(); }
     void close_socket() noexcept {
@@ -42,15 +51,32 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
 
 namespace {
 
+// Runs the server side of the TLS handshake within the context's handshake_timeout.
+// Returns false if the connection ended (failed, timed out, or aborted by Server::close()).
+Coro<bool> server_handshake(std::shared_ptr<ServerState> server, std::shared_ptr<StreamState> stream) {
+    struct Done {
+        ServerState& server;
+        StreamState* stream;
+        ~Done() { server.handshaking.erase(stream); }
+    } done{*server, stream.get()};
+    if (stream->fd_closed) co_return false;  // aborted by close() before this task first ran
+    stream->tls = make_tls_session(*server->context, stream->io.fd, true, {},
+                                   host_port(stream->peer.host, stream->peer.port));
+    stream->tls_shutdown_timeout = server->context->shutdown_timeout();
+    try {
+        co_await timeout(server->context->handshake_timeout(), tls_handshake(stream.get()));
+    } catch (const std::exception&) {
+        // A failed, timed-out or aborted handshake ends this connection, not the server.
+        stream->close_socket();
+        co_return false;
+    }
+    co_return true;
+}
+
 Coro<> serve_connection(std::shared_ptr<ServerState> server, std::shared_ptr<StreamState> stream) {
     if (server->context) {
-        stream->tls = make_tls_session(*server->context, stream->io.fd, true, {},
-                                       host_port(stream->peer.host, stream->peer.port));
-        try {
-            co_await tls_handshake(stream.get());
-        } catch (const std::system_error&) {
-            co_return;  // a failed handshake ends this connection, not the server
-        }
+        bool ok = co_await server_handshake(server, stream);
+        if (!ok) co_return;
     }
     Stream s(stream);
     co_await server->callback(s, s);
@@ -94,6 +120,7 @@ Coro<> accept_loop(std::weak_ptr<ServerState> weak) {
                 } catch (const std::system_error&) {
                     continue;  // epoll_ctl(ADD) failed (the state closed the socket): drop this one only
                 }
+                if (server->context) server->handshaking[stream.get()] = stream;
                 create_task(serve_connection(server, std::move(stream)));
                 continue;
             }
@@ -178,6 +205,13 @@ void Server::close() {
     state_->closing = true;
     if (state_->accept_task && !state_->accept_task.done()) state_->accept_task.cancel();
     state_->close_socket();
+    // Abort the TLS handshakes in progress: their sockets close now (each waiting handshake
+    // wakes, finds its stream closed and ends its connection task).
+    std::vector<std::shared_ptr<detail::StreamState>> aborted;
+    for (auto& [_, weak] : state_->handshaking) {
+        if (auto stream = weak.lock()) aborted.push_back(std::move(stream));
+    }
+    for (auto& stream : aborted) stream->close_socket();
 }
 
 namespace {

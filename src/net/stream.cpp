@@ -16,6 +16,7 @@
 
 #include "asyncio/errors.hpp"
 #include "asyncio/sleep.hpp"
+#include "asyncio/timeout.hpp"
 #include "net/socket.hpp"
 #include "net/stream_state.hpp"
 #include "net/test_hooks.hpp"
@@ -289,14 +290,24 @@ Coro<> flush(std::shared_ptr<StreamState> s, bool closing) {
     if (!waited && !closing) co_await sleep(0);
 }
 
+// TLS: what is buffered, then close_notify.
+Coro<> tls_close(std::shared_ptr<StreamState> s) {
+    co_await flush(s, true);
+    if (s->tls) co_await tls_shutdown(s.get());
+}
+
 Coro<> do_wait_closed(std::shared_ptr<StreamState> s) {
     if (s->fd_closed) co_return;
     s->closed = true;
     try {
-        co_await flush(s, true);
-        if (s->tls) co_await tls_shutdown(s.get());
+        if (s->tls) {
+            // Bounded: a peer that stops reading must not hold the socket forever.
+            co_await timeout(s->tls_shutdown_timeout, tls_close(s));
+        } else {
+            co_await flush(s, true);
+        }
     } catch (const std::exception&) {
-        // best effort: the peer may be gone
+        // best effort: the peer may be gone (or too slow: TimeoutError)
     }
     s->close_socket();
 }

@@ -28,6 +28,7 @@ struct StreamState {
     bool fd_closed = false;  // the socket itself is closed
     Address peer;
     std::unique_ptr<TlsSession> tls;  // null for plain TCP
+    double tls_shutdown_timeout = 30.0;  // seconds wait_closed() may spend on a TLS close
 
     /// Takes ownership of the connected, non-blocking socket `fd` and watches it.
     StreamState(int fd, Address peer_address);

@@ -3,6 +3,7 @@
 #include <openssl/ssl.h>
 
 #include <stdexcept>
+#include <string>
 
 #include "net/tls_context.hpp"
 
@@ -89,6 +90,25 @@ void SSLContext::check_hostname(bool on) {
 bool SSLContext::check_hostname() const noexcept { return impl_->check_hostname; }
 
 Protocol SSLContext::protocol() const noexcept { return impl_->protocol; }
+
+namespace {
+double positive_seconds(double seconds, const char* what) {
+    if (!(seconds > 0)) throw std::invalid_argument(std::string(what) + " should be a positive number of seconds");
+    return seconds;
+}
+}  // namespace
+
+void SSLContext::handshake_timeout(double seconds) {
+    impl_->handshake_timeout = positive_seconds(seconds, "handshake_timeout");
+}
+
+double SSLContext::handshake_timeout() const noexcept { return impl_->handshake_timeout; }
+
+void SSLContext::shutdown_timeout(double seconds) {
+    impl_->shutdown_timeout = positive_seconds(seconds, "shutdown_timeout");
+}
+
+double SSLContext::shutdown_timeout() const noexcept { return impl_->shutdown_timeout; }
 
 SSLContext create_default_context() {
     SSLContext context(PROTOCOL_TLS_CLIENT);

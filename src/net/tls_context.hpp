@@ -16,6 +16,8 @@ struct SSLContext::Impl {
     Protocol protocol = PROTOCOL_TLS_CLIENT;
     VerifyMode mode = CERT_REQUIRED;
     bool check_hostname = true;
+    double handshake_timeout = 60.0;  // seconds (CPython's SSL_HANDSHAKE_TIMEOUT)
+    double shutdown_timeout = 30.0;   // seconds (CPython's SSL_SHUTDOWN_TIMEOUT)
     ~Impl() { SSL_CTX_free(ctx); }
 };
 

@@ -209,6 +209,8 @@ TlsStatus TlsSession::shutdown() {
 
 Coro<> tls_handshake(StreamState* s) {
     for (;;) {
+        // Closed while waiting (Server::close() aborts handshakes): the session is gone.
+        if (s->fd_closed || !s->tls) throw RuntimeError("Stream is closed");
         TlsStatus st = s->tls->handshake();
         if (st == TlsStatus::Done) co_return;
         if (st == TlsStatus::Eof) {
