@@ -22,7 +22,8 @@
 // given. At the deadline, each call raises TimeoutError instead (once per task not yet given;
 // tasks finished before the deadline are still given first), nothing is cancelled. Cancelling
 // the task awaiting next() raises CancelledError and loses nothing: the next call goes on.
-// The object returned is movable, used by one task at a time.
+// Several tasks may await next() at once (each gets a different task). The object returned is
+// movable; it must outlive every pending next().
 #pragma once
 
 #include <chrono>

@@ -15,7 +15,7 @@ namespace {
 
 constexpr std::int64_t kYield = std::numeric_limits<std::int64_t>::min();
 
-/// Where the waiting task parks: until wake() or its deadline (kNoTimeout: none; kYield: it
+/// Where wait()'s task parks: until wake() or its deadline (kNoTimeout: none; kYield: it
 /// just yields once).
 class Parking {
 public:
@@ -134,12 +134,14 @@ Coro<> wait_bases(std::vector<TaskBase*> tasks, ReturnWhen when, std::int64_t de
     co_await st.parking.park();  // until the condition holds or the deadline passes
 }
 
-// as_completed
+// as_completed: finished tasks queue up in `finished_`; callers of next() park in `parked_`
+// (several may wait at once, as in CPython) and are all woken to re-check on every change.
+// The deadline is a LoopCallback in the timer heap, armed from construction.
 
 class AsCompletedState {
 public:
     AsCompletedState(const std::vector<TaskBase*>& tasks, std::int64_t deadline)
-        : parking_(deadline), nodes_(std::make_unique<Node[]>(tasks.size())), total_(tasks.size()) {
+        : nodes_(std::make_unique<Node[]>(tasks.size())), total_(tasks.size()) {
         for (std::size_t i = 0; i < tasks.size(); ++i) {
             if (tasks[i]->done()) {
                 finished_.push_back(i);
@@ -149,21 +151,35 @@ public:
             nodes_[i].index = i;
             nodes_[i].link(*tasks[i]);
         }
+        if (deadline != kNoTimeout) {
+            get_event_loop();  // the timer heap of this thread's loop
+            Scheduler& s = *tls_scheduler;
+            s.push_timer(&timer_, deadline == kYield ? s.now : deadline);
+        }
+    }
+    AsCompletedState(const AsCompletedState&) = delete;
+    AsCompletedState& operator=(const AsCompletedState&) = delete;
+    ~AsCompletedState() {
+        Scheduler* s = tls_scheduler;
+        if (s != nullptr && s->timers.contains(&timer_)) s->timers.remove(&timer_);
+        abandon();
     }
 
     Coro<std::optional<std::size_t>> next() {
-        if (given_ == total_) co_return std::nullopt;
-        if (finished_.empty() && !timed_out_) co_await parking_.park();
-        if (!finished_.empty()) {
-            std::size_t i = finished_.front();
-            finished_.pop_front();
-            ++given_;
-            co_return i;
+        for (;;) {
+            if (given_ == total_) co_return std::nullopt;
+            if (!finished_.empty()) {
+                std::size_t i = finished_.front();
+                finished_.pop_front();
+                ++given_;
+                co_return i;
+            }
+            if (timed_out_) {
+                ++given_;  // one TimeoutError per task not given
+                throw TimeoutError();
+            }
+            co_await WaitOn{parked_};
         }
-        // Woken by the deadline with nothing finished: from now on every call times out.
-        timed_out_ = true;
-        ++given_;
-        throw TimeoutError();
     }
 
 private:
@@ -171,17 +187,36 @@ private:
         Node() noexcept : TaskWaiter(&on_done) {}
         static void on_done(TaskWaiter& w) noexcept {
             auto& node = static_cast<Node&>(w);
-            if (node.state->timed_out_) return;  // after the deadline, tasks are not given
-            node.state->finished_.push_back(node.index);
-            node.state->parking_.wake();
+            AsCompletedState& st = *node.state;
+            if (st.timed_out_) return;  // after the deadline, tasks are no longer given
+            st.finished_.push_back(node.index);
+            tls_scheduler->wake_all(st.parked_);
         }
         AsCompletedState* state = nullptr;
         std::size_t index = 0;
     };
+    struct Timer : LoopCallback {
+        explicit Timer(AsCompletedState* s) noexcept : LoopCallback(&on_deadline), state(s) {}
+        static void on_deadline(LoopCallback& cb) noexcept {
+            AsCompletedState& st = *static_cast<Timer&>(cb).state;
+            st.timed_out_ = true;
+            tls_scheduler->wake_all(st.parked_);
+        }
+        AsCompletedState* state;
+    };
 
-    Parking parking_;
+    /// Destroyed with callers still parked (misuse): they get CancelledError, not a hang.
+    void abandon() noexcept {
+        while (TaskBase* t = parked_.pop_front()) {
+            t->flags |= TaskBase::kCancelPending;
+            tls_scheduler->push_ready(t);
+        }
+    }
+
     std::unique_ptr<Node[]> nodes_;
     std::deque<std::size_t> finished_;
+    WaitQueue parked_;
+    Timer timer_{this};
     std::size_t total_;
     std::size_t given_ = 0;
     bool timed_out_ = false;
