@@ -150,7 +150,7 @@ TEST_F(TaskGroupTest, ABodyFailureCancelsEveryChild) {
         }
     };
     run(main(&out));
-    EXPECT_EQ(out, (Lines{"b cancelled", "a cancelled", "group failed"}));
+    EXPECT_EQ(out, (Lines{"a cancelled", "b cancelled", "group failed"}));  // oldest first
 }
 
 TEST_F(TaskGroupTest, AFailureWhileTheBodyAwaitsAChildCancelsThatChild) {

@@ -72,8 +72,15 @@ public:
     template <class T>
     Task<T> create_task(Coro<T> coro) {
         check_accepting();
-        Task<T> t = asyncio::create_task(std::move(coro));
-        adopt(*t.base());
+        detail::GroupChild* node = new_child();  // first: running out of memory creates no task
+        Task<T> t;
+        try {
+            t = asyncio::create_task(std::move(coro));
+        } catch (...) {
+            free_child(node);
+            throw;
+        }
+        adopt(*node, *t.base());
         return t;
     }
 
@@ -85,14 +92,17 @@ private:
     TaskGroup();
     ~TaskGroup();
     void check_accepting() const;
-    void adopt(detail::TaskBase& child);
+    detail::GroupChild* new_child();
+    static void free_child(detail::GroupChild* node) noexcept;
+    void adopt(detail::GroupChild& node, detail::TaskBase& child) noexcept;
     void on_child_done(detail::GroupChild& child) noexcept;
     void abort() noexcept;
     /// The end of the `async with`: waits for every child, then throws what CPython would.
     Coro<> finish(std::exception_ptr body_error, bool body_cancelled);
 
     detail::TaskBase* parent_;
-    detail::GroupChild* children_ = nullptr;  // unfinished children, newest first
+    detail::GroupChild* children_ = nullptr;  // unfinished children, oldest first (the order
+    detail::GroupChild* children_tail_ = nullptr;  // abort() cancels them in)
     std::vector<std::exception_ptr> errors_;
     detail::WaitQueue parked_;  // the parent, waiting in finish() for the last child
     bool exiting_ = false;

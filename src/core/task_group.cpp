@@ -25,8 +25,7 @@ TaskGroup::TaskGroup() : parent_(nullptr) {
 TaskGroup::~TaskGroup() {
     while (GroupChild* c = children_) {
         children_ = c->next;
-        c->~GroupChild();
-        detail::free_frame(c, sizeof(GroupChild));
+        free_child(c);
     }
 }
 
@@ -35,13 +34,21 @@ void TaskGroup::check_accepting() const {
     if (aborting_) throw RuntimeError("TaskGroup is shutting down");
 }
 
-void TaskGroup::adopt(TaskBase& child) {
-    void* mem = detail::allocate_frame(sizeof(GroupChild));  // may throw: the child is then
-    auto* node = new (mem) GroupChild(this, &child);          // a plain task, as CPython's
-    node->next = children_;                                   // create_task failing late
-    if (children_ != nullptr) children_->prev = node;
-    children_ = node;
-    node->link(child);
+GroupChild* TaskGroup::new_child() {
+    return new (detail::allocate_frame(sizeof(GroupChild))) GroupChild(this, nullptr);
+}
+
+void TaskGroup::free_child(GroupChild* node) noexcept {
+    node->~GroupChild();
+    detail::free_frame(node, sizeof(GroupChild));
+}
+
+void TaskGroup::adopt(GroupChild& node, TaskBase& child) noexcept {
+    node.task = &child;
+    node.prev = children_tail_;
+    (children_tail_ != nullptr ? children_tail_->next : children_) = &node;
+    children_tail_ = &node;
+    node.link(child);
 }
 
 void detail::GroupChild::on_done(TaskWaiter& w) noexcept {
@@ -52,9 +59,8 @@ void detail::GroupChild::on_done(TaskWaiter& w) noexcept {
 void TaskGroup::on_child_done(GroupChild& node) noexcept {
     TaskBase* task = node.task;
     (node.prev != nullptr ? node.prev->next : children_) = node.next;
-    if (node.next != nullptr) node.next->prev = node.prev;
-    node.~GroupChild();
-    detail::free_frame(&node, sizeof(GroupChild));
+    (node.next != nullptr ? node.next->prev : children_tail_) = node.prev;
+    free_child(&node);
     if (children_ == nullptr) detail::tls_scheduler->wake_all(parked_);
 
     if (task->has(TaskBase::kCancelled) || !task->exception) return;
