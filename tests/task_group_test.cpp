@@ -25,6 +25,12 @@ Coro<int> value_after(Lines* out, std::string name, int ms, int v) {
     co_return v;
 }
 
+Coro<int> value_after_yields(Lines* out, std::string name, int yields, int v) {
+    for (int i = 0; i < yields; ++i) co_await sleep(0);
+    out->push_back(name + " done");
+    co_return v;
+}
+
 Coro<> fail_after(Lines* out, std::string name, int ms) {
     co_await sleep_ms(ms);
     out->push_back(name + " fails");
@@ -50,8 +56,8 @@ TEST_F(TaskGroupTest, GivesTheBodysValueOnceEveryChildHasFinished) {
     Lines out;
     auto main = [](Lines* o) -> Coro<> {
         int r = co_await task_group([o](TaskGroup& tg) -> Coro<int> {
-            tg.create_task(value_after(o, "a", 20, 1));
-            tg.create_task(value_after(o, "b", 1, 2));
+            tg.create_task(value_after_yields(o, "a", 3, 1));
+            tg.create_task(value_after_yields(o, "b", 1, 2));
             o->push_back("body done");
             co_return 42;
         });

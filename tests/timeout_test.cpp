@@ -330,30 +330,43 @@ TEST_F(ShieldTest, GivesTheValueOrTheException) {
 
 TEST_F(ShieldTest, CancellingTheAwaiterLeavesTheShieldedCoroRunning) {
     Lines out;
-    auto waiter = [](Lines* o) -> Coro<> {
+    auto shielded = [](Lines* o, Event* go) -> Coro<> {
+        co_await go->wait();
+        o->push_back("shielded finished");
+    };
+    auto waiter = [](Lines* o, Event* go, decltype(shielded) s) -> Coro<> {
         try {
-            co_await shield(logged_sleep(o, "shielded", 5));
+            co_await shield(s(o, go));
         } catch (const CancelledError&) {
             o->push_back("waiter cancelled");
             throw;
         }
     };
-    auto main = [](Lines* o, decltype(waiter) w) -> Coro<> {
-        Task<> t = create_task(w(o));
-        co_await sleep_ms(1);
+    auto main = [](Lines* o, decltype(waiter) w, decltype(shielded) s) -> Coro<> {
+        Event go;
+        Task<> t = create_task(w(o, &go, s));
+        co_await sleep(0);  // the waiter starts the shielded task and waits for it
+        co_await sleep(0);
         t.cancel();
         EXPECT_THROW(co_await t, CancelledError);
-        co_await sleep_ms(20);
+        go.set();  // the shielded task was not cancelled: it still finishes
+        for (int i = 0; i < 3; ++i) co_await sleep(0);
     };
-    run(main(&out, waiter));
+    run(main(&out, waiter, shielded));
     EXPECT_EQ(out, (Lines{"waiter cancelled", "shielded finished"}));
 }
 
 TEST_F(ShieldTest, AShieldedTaskSurvivesATimeout) {
     auto main = []() -> Coro<> {
-        Task<int> t = create_task(value_after(10, 4));
+        Event go;
+        auto job = [](Event* g) -> Coro<int> {
+            co_await g->wait();
+            co_return 4;
+        };
+        Task<int> t = create_task(job(&go));
         EXPECT_THROW(co_await timeout(0.001, shield(t)), TimeoutError);
         EXPECT_FALSE(t.done());
+        go.set();
         EXPECT_EQ(co_await t, 4);
     };
     run(main());

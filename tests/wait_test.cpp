@@ -111,13 +111,19 @@ TEST_F(WaitTest, ATimeoutReturnsThePendingTasksAndCancelsNothing) {
 
 TEST_F(WaitTest, CancellingTheWaitingTaskLeavesTheTasksRunning) {
     auto main = []() -> Coro<> {
-        std::vector<Task<int>> tasks{create_task(value_after(5, 1))};
+        Event go;
+        auto job = [](Event* g) -> Coro<int> {
+            co_await g->wait();
+            co_return 1;
+        };
+        std::vector<Task<int>> tasks{create_task(job(&go))};
         auto waiter = [](std::vector<Task<int>> ts) -> Coro<> { co_await wait(ts, ALL_COMPLETED, 10.0); };
         Task<> w = create_task(waiter(tasks));
         co_await sleep(0);
         w.cancel();
         EXPECT_THROW(co_await w, CancelledError);
         EXPECT_FALSE(tasks[0].done());
+        go.set();
         EXPECT_EQ(co_await tasks[0], 1);
     };
     run(main());
@@ -160,8 +166,12 @@ TEST_F(WaitTest, AnEmptyRangeOrABadReturnWhenIsInvalid) {
 
 TEST_F(AsCompletedTest, GivesTheTasksInTheOrderTheyFinish) {
     auto main = []() -> Coro<> {
-        std::vector<Task<int>> tasks{create_task(value_after(20, 1)), create_task(value_after(1, 2)),
-                                     create_task(value_after(5, 3))};
+        auto after_yields = [](int yields, int v) -> Coro<int> {
+            for (int i = 0; i < yields; ++i) co_await sleep(0);
+            co_return v;
+        };
+        std::vector<Task<int>> tasks{create_task(after_yields(9, 1)), create_task(after_yields(1, 2)),
+                                     create_task(after_yields(5, 3))};
         std::vector<int> order;
         auto next = as_completed(tasks);
         while (auto t = co_await next()) {
