@@ -567,7 +567,8 @@ TEST_F(CPythonTaskGroups, test_taskgroup_25) {
             static Coro<> grow(int* n, TaskGroup& g) {
                 ++*n;
                 co_await sleep_ms(1);
-                g.create_task(grow(n, g));
+                if (*n > 100'000) co_return;  // a cap (hercules stops them at 10); also tells
+                g.create_task(grow(n, g));   // clang 14 this is no infinite recursion
                 g.create_task(grow(n, g));
             }
         };
