@@ -1,6 +1,7 @@
 // Lock: acquire / release / locked, RAII guard, FIFO hand-off without barging, cancellation.
 #include <asyncio/asyncio.hpp>
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -217,4 +218,40 @@ TEST_F(LockTest, TeardownWhileAWaiterHoldsAHandOffLeavesTheLockUsable) {
     EXPECT_FALSE(lock.locked());
     run(hold(&lock, &out, "again", 0));
     EXPECT_EQ(out, (Lines{"again acquired", "again release"}));
+}
+
+// Issue 10 point 1: the waiters of a destroyed Lock used to resume into Lock::finish_wait and
+// read (and write) the dead object. The Lock is on the heap so that ASan sees any such access.
+TEST_F(LockTest, Issue10_DestroyingALockWithQueuedWaitersWakesThemCancelledWithoutTouchingIt) {
+    auto main = []() -> Coro<> {
+        Lines out;
+        auto lock = std::make_unique<Lock>();
+        co_await lock->acquire();
+        Task<> a = create_task(hold(lock.get(), &out, "a", 0));
+        Task<> b = create_task(guarded(lock.get(), &out, "b"));
+        co_await sleep(0);  // both queued
+        lock.reset();
+        EXPECT_THROW(co_await a, CancelledError);
+        EXPECT_THROW(co_await b, CancelledError);
+        EXPECT_TRUE(out.empty());
+    };
+    run(main());
+}
+
+TEST_F(LockTest, Issue10_ATaskHandedALockThatIsDestroyedBeforeItRunsGetsCancelledError) {
+    auto main = []() -> Coro<> {
+        Lines out;
+        auto lock = std::make_unique<Lock>();
+        co_await lock->acquire();
+        Task<> a = create_task(hold(lock.get(), &out, "a", 0));
+        Task<> b = create_task(hold(lock.get(), &out, "b", 0));
+        co_await sleep(0);
+        b.cancel();        // b is runnable with its cancel pending, still owed a look at the lock
+        lock->release();   // reserved for a, which has not resumed yet
+        lock.reset();
+        EXPECT_THROW(co_await a, CancelledError);  // it must not believe it holds a dead lock
+        EXPECT_THROW(co_await b, CancelledError);
+        EXPECT_TRUE(out.empty());
+    };
+    run(main());
 }

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -204,6 +205,48 @@ TEST_F(ThreadSafeFlagTest, SetFromASignalHandlerWakesTheWaiter) {
         sender.join();
         sigaction(SIGUSR1, &old, nullptr);
         g_signal_flag = nullptr;
+    };
+    run(main());
+}
+
+// Issue 10 point 2: the waiter of a destroyed flag used to resume into finish_wait and read
+// the dead object (SIGSEGV). The flag is on the heap so that ASan sees any such access.
+TEST_F(ThreadSafeFlagTest, Issue10_DestroyingAFlagWhileATaskWaitsWakesItCancelledWithoutTouchingIt) {
+    auto main = []() -> Coro<> {
+        Lines out;
+        auto f = std::make_unique<ThreadSafeFlag>();
+        Task<> t = create_task(wait_and_log(f.get(), &out, "a"));
+        co_await sleep(0);
+        f.reset();
+        EXPECT_THROW(co_await t, CancelledError);
+        EXPECT_TRUE(out.empty());
+        // The loop's wake-up list forgot the flag: another flag still works.
+        ThreadSafeFlag g;
+        Task<> u = create_task(wait_and_log(&g, &out, "b"));
+        co_await sleep(0);
+        std::thread([&g] { g.set(); }).join();
+        co_await u;
+        EXPECT_EQ(out, (Lines{"b woke"}));
+    };
+    run(main());
+}
+
+TEST_F(ThreadSafeFlagTest, Issue10_AWaiterWokenBySetBeforeItsFlagIsDestroyedReturnsNormally) {
+    auto main = []() -> Coro<> {
+        Lines out;
+        auto f = std::make_unique<ThreadSafeFlag>();
+        Task<> t = create_task(wait_and_log(f.get(), &out, "a"));
+        co_await sleep(0);
+        // Order the next round: this task's timer is already due when the loop looks at the
+        // set() below, so it runs before the woken waiter does.
+        auto due = sleep_ms(1);
+        std::thread([&f] { f->set(); }).join();
+        std::this_thread::sleep_for(std::chrono::milliseconds(3));
+        co_await std::move(due);
+        EXPECT_TRUE(out.empty());  // woken, not resumed yet
+        f.reset();
+        co_await t;  // it resumes without touching the dead flag and returns normally
+        EXPECT_EQ(out, (Lines{"a woke"}));
     };
     run(main());
 }

@@ -38,7 +38,8 @@ public:
     Lock() = default;
     Lock(const Lock&) = delete;
     Lock& operator=(const Lock&) = delete;
-    /// Tasks still queued are woken with CancelledError (a Lock must outlive its waiters).
+    /// Tasks still waiting (queued, or handed the lock but not resumed yet) are woken with
+    /// CancelledError; they never touch the destroyed Lock.
     ~Lock();
 
     /// True while held (false while handed to a waiter that has not resumed yet).
@@ -50,14 +51,15 @@ public:
 
     class [[nodiscard]] AcquireAwaiter {
     public:
-        explicit AcquireAwaiter(Lock& l) noexcept : lock_(l) {}
-        bool await_ready() const noexcept { return lock_.try_take(); }
+        explicit AcquireAwaiter(Lock& l) noexcept : lock_(&l) {}
+        bool await_ready() const noexcept { return lock_->try_take(); }
         void await_suspend(std::coroutine_handle<> h) noexcept {
             self_ = detail::tls_scheduler->current;
-            detail::tls_scheduler->park(h, lock_.waiters_);
+            lock_->track(this);
+            detail::tls_scheduler->park(h, lock_->waiters_);
         }
         void await_resume() {
-            if (self_ != nullptr) lock_.finish_wait(std::exchange(self_, nullptr));
+            if (self_ != nullptr) finish();
         }
         // Movable before it is awaited (wait_for and gather take awaitables by value).
         AcquireAwaiter(AcquireAwaiter&& other) noexcept
@@ -65,12 +67,21 @@ public:
         AcquireAwaiter& operator=(AcquireAwaiter&&) = delete;
         /// A frame destroyed while waiting (loop teardown) gives back a lock handed to it.
         ~AcquireAwaiter() {
-            if (self_ != nullptr) lock_.abandon(self_);
+            if (self_ != nullptr && lock_ != nullptr) {
+                lock_->untrack(this);
+                lock_->abandon(self_);
+            }
         }
 
     protected:
-        Lock& lock_;
+        friend class Lock;
+        void finish();
+
+        Lock* lock_;  // null once the Lock was destroyed while this awaiter was suspended
         detail::TaskBase* self_ = nullptr;  // set while suspended
+        // The Lock's list of suspended awaiters, so that ~Lock can tell each one it is gone.
+        AcquireAwaiter* prev_ = nullptr;
+        AcquireAwaiter* next_ = nullptr;
     };
 
     class [[nodiscard]] GuardAwaiter : public AcquireAwaiter {
@@ -78,7 +89,7 @@ public:
         using AcquireAwaiter::AcquireAwaiter;
         LockGuard await_resume() {
             AcquireAwaiter::await_resume();
-            return LockGuard(lock_);
+            return LockGuard(*lock_);
         }
     };
 
@@ -101,10 +112,24 @@ private:
     void finish_wait(detail::TaskBase* self);
     void abandon(detail::TaskBase* self) noexcept;
     void hand_off() noexcept;
+    void track(AcquireAwaiter* a) noexcept {
+        a->prev_ = nullptr;
+        a->next_ = suspended_;
+        if (suspended_ != nullptr) suspended_->prev_ = a;
+        suspended_ = a;
+    }
+    void untrack(AcquireAwaiter* a) noexcept {
+        (a->prev_ != nullptr ? a->prev_->next_ : suspended_) = a->next_;
+        if (a->next_ != nullptr) a->next_->prev_ = a->prev_;
+        a->prev_ = a->next_ = nullptr;
+    }
 
     State state_ = State::Unlocked;
     detail::TaskBase* reserved_for_ = nullptr;
     detail::WaitQueue waiters_;
+    // Every awaiter suspended on this lock and not resumed yet: the queued ones, the one the
+    // lock is reserved for, and cancelled ones still waiting for their turn to run.
+    AcquireAwaiter* suspended_ = nullptr;
 };
 
 }  // namespace asyncio

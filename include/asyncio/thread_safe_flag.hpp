@@ -29,7 +29,8 @@ public:
     ThreadSafeFlag() = default;
     ThreadSafeFlag(const ThreadSafeFlag&) = delete;
     ThreadSafeFlag& operator=(const ThreadSafeFlag&) = delete;
-    /// A task still waiting is woken with CancelledError.
+    /// A task still waiting is woken with CancelledError; one that set() already woke returns
+    /// normally. Neither touches the destroyed flag.
     ~ThreadSafeFlag();
 
     /// Sets the flag and, if a task waits, schedules it. Safe from any thread and from a
@@ -41,14 +42,24 @@ public:
 
     class [[nodiscard]] Awaiter {
     public:
-        explicit Awaiter(ThreadSafeFlag& f) noexcept : flag_(f) {}
+        explicit Awaiter(ThreadSafeFlag& f) noexcept : flag_(&f) {}
         /// Already set: clear it and return without suspending.
-        bool await_ready() const noexcept { return flag_.flag_.exchange(false, std::memory_order_acq_rel); }
-        bool await_suspend(std::coroutine_handle<> h) { return flag_.start_wait(h); }
-        void await_resume() const { flag_.finish_wait(); }
+        bool await_ready() const noexcept { return flag_->flag_.exchange(false, std::memory_order_acq_rel); }
+        bool await_suspend(std::coroutine_handle<> h) { return flag_->start_wait(h, this); }
+        void await_resume();
+        Awaiter(Awaiter&& other) noexcept : flag_(other.flag_) {}
+        Awaiter& operator=(Awaiter&&) = delete;
+        /// A frame destroyed while waiting (loop teardown) leaves no registration behind.
+        ~Awaiter();
 
     private:
-        ThreadSafeFlag& flag_;
+        friend class ThreadSafeFlag;
+        ThreadSafeFlag* flag_;  // null once the flag was destroyed while this awaiter waited
+        bool suspended_ = false;
+        // The flag's list of awaiters suspended and not resumed yet (the waiter, and ones
+        // already woken by set() or a cancel), so that ~ThreadSafeFlag can detach each.
+        Awaiter* prev_ = nullptr;
+        Awaiter* next_ = nullptr;
     };
 
     /// Waits until the flag is set, then clears it. Returns at once if it is set already.
@@ -58,8 +69,9 @@ public:
 private:
     friend class detail::ThreadWakeups;
 
-    bool start_wait(std::coroutine_handle<> h);
-    void finish_wait();
+    bool start_wait(std::coroutine_handle<> h, Awaiter* a);
+    void finish_wait(Awaiter* a);
+    void untrack(Awaiter* a) noexcept;
     void unregister() noexcept;
 
     std::atomic<bool> flag_{false};
@@ -67,6 +79,7 @@ private:
     std::atomic<detail::ThreadWakeups*> wakeups_{nullptr};
     // Loop-thread state: the one waiter, and the loop's list of flags with a waiter.
     detail::WaitQueue queue_;
+    Awaiter* suspended_ = nullptr;  // see Awaiter::prev_
     ThreadSafeFlag* prev_ = nullptr;
     ThreadSafeFlag* next_ = nullptr;
 };

@@ -36,6 +36,7 @@ public:
     }
 
     void add(ThreadSafeFlag* f) noexcept {
+        if (f->wakeups_.load(std::memory_order_relaxed) == this) return;  // still registered
         f->prev_ = nullptr;
         f->next_ = head_;
         if (head_ != nullptr) head_->prev_ = f;

@@ -7,7 +7,25 @@
 
 namespace asyncio {
 
-Lock::~Lock() { detail::abandon_waiters(waiters_); }
+Lock::~Lock() {
+    // Awaiters resume after this object is gone: detach them first, then wake the queued ones.
+    for (AcquireAwaiter* a = suspended_; a != nullptr; a = std::exchange(a->next_, nullptr)) {
+        a->lock_ = nullptr;
+        a->prev_ = nullptr;
+    }
+    detail::abandon_waiters(waiters_);
+}
+
+void Lock::AcquireAwaiter::finish() {
+    detail::TaskBase* self = std::exchange(self_, nullptr);
+    if (lock_ == nullptr) {
+        // The Lock died while this task waited: it was woken cancelled (or had been handed a
+        // lock that no longer exists). Either way it does not hold anything.
+        detail::raise_cancelled(self);
+    }
+    lock_->untrack(this);
+    lock_->finish_wait(self);
+}
 
 void Lock::release() {
     if (state_ != State::Locked) throw RuntimeError("Lock not acquired");

@@ -14,7 +14,39 @@ namespace asyncio {
 
 ThreadSafeFlag::~ThreadSafeFlag() {
     if (detail::ThreadWakeups* w = wakeups_.load(std::memory_order_relaxed)) w->remove(this);
+    // Awaiters resume after this object is gone: detach them first, then wake the waiter.
+    while (Awaiter* a = suspended_) {
+        untrack(a);
+        a->flag_ = nullptr;
+    }
     detail::abandon_waiters(queue_);
+}
+
+void ThreadSafeFlag::untrack(Awaiter* a) noexcept {
+    (a->prev_ != nullptr ? a->prev_->next_ : suspended_) = a->next_;
+    if (a->next_ != nullptr) a->next_->prev_ = a->prev_;
+    a->prev_ = a->next_ = nullptr;
+    a->suspended_ = false;
+}
+
+void ThreadSafeFlag::Awaiter::await_resume() {
+    if (flag_ != nullptr) {
+        flag_->finish_wait(this);
+        return;
+    }
+    // The flag died while this task waited. Woken by its destructor: CancelledError; woken by
+    // a set() that came first: the wait succeeded (there is no flag left to reset).
+    detail::tls_scheduler->check_cancel();
+}
+
+ThreadSafeFlag::Awaiter::~Awaiter() {
+    if (flag_ == nullptr || !suspended_) return;
+    // Destroyed while suspended (loop teardown): forget the registration, so that a later
+    // set() from another thread does not notify a loop that may be gone.
+    flag_->untrack(this);
+    if (flag_->queue_.empty()) {
+        if (detail::ThreadWakeups* w = flag_->wakeups_.load(std::memory_order_relaxed)) w->remove(flag_);
+    }
 }
 
 void ThreadSafeFlag::set() noexcept {
@@ -22,7 +54,7 @@ void ThreadSafeFlag::set() noexcept {
     if (detail::ThreadWakeups* w = wakeups_.load(std::memory_order_seq_cst)) w->notify();
 }
 
-bool ThreadSafeFlag::start_wait(std::coroutine_handle<> h) {
+bool ThreadSafeFlag::start_wait(std::coroutine_handle<> h, Awaiter* a) {
     detail::Scheduler& s = *detail::tls_scheduler;
     if (!queue_.empty()) throw RuntimeError("ThreadSafeFlag can only be waited on by one task at a time");
     detail::ThreadWakeups& w = detail::this_thread_wakeups();
@@ -32,14 +64,23 @@ bool ThreadSafeFlag::start_wait(std::coroutine_handle<> h) {
         return false;
     }
     s.park(h, queue_);
+    a->prev_ = nullptr;
+    a->next_ = suspended_;
+    if (suspended_ != nullptr) suspended_->prev_ = a;
+    suspended_ = a;
+    a->suspended_ = true;
     return true;
 }
 
-void ThreadSafeFlag::finish_wait() {
+void ThreadSafeFlag::finish_wait(Awaiter* a) {
+    if (a->suspended_) untrack(a);
     detail::Scheduler& s = *detail::tls_scheduler;
     if (s.current->has(detail::TaskBase::kCancelPending)) {
-        // cancel() already unlinked the task from queue_; drop the registration too.
-        if (detail::ThreadWakeups* w = wakeups_.load(std::memory_order_relaxed)) w->remove(this);
+        // cancel() already unlinked the task from queue_; drop the registration too, unless
+        // another task has begun waiting since.
+        if (queue_.empty()) {
+            if (detail::ThreadWakeups* w = wakeups_.load(std::memory_order_relaxed)) w->remove(this);
+        }
         detail::raise_cancelled(s.current);
     }
     flag_.store(false, std::memory_order_relaxed);  // auto-reset on return
