@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <stdexcept>
+#include <string>
 
 #include "support/test_loop.hpp"
 
@@ -143,4 +144,36 @@ TEST_F(CoroTest, MoveOnlyValuesAreReturned) {
         co_return *p;
     };
     EXPECT_EQ(run(body(make())), 42);
+}
+
+// Issue 10 point 4: a second await resumed the finished frame again (SIGSEGV).
+TEST_F(CoroTest, Issue10_AwaitingACoroASecondTimeRaisesRuntimeErrorNamingTheFix) {
+    auto body = []() -> Coro<> {
+        Coro<int> c = add(1, 2);
+        EXPECT_EQ(co_await std::move(c), 3);
+        try {
+            (void)co_await std::move(c);  // NOLINT(bugprone-use-after-move)
+            ADD_FAILURE() << "expected RuntimeError";
+        } catch (const RuntimeError& e) {
+            EXPECT_NE(std::string(e.what()).find("Coro awaited twice"), std::string::npos) << e.what();
+            EXPECT_NE(std::string(e.what()).find("create_task"), std::string::npos) << e.what();
+        }
+        // Same for a Coro that suspended on its first await.
+        Coro<int> s = add_after_yield(2, 2);
+        EXPECT_EQ(co_await std::move(s), 4);
+        EXPECT_THROW(co_await std::move(s), RuntimeError);  // NOLINT(bugprone-use-after-move)
+    };
+    run(body());
+}
+
+TEST_F(CoroTest, Issue10_AwaitingACoroWhileAnotherTaskIsStillAwaitingItRaises) {
+    auto body = []() -> Coro<> {
+        Coro<int> shared = add_after_yield(1, 1);
+        Coro<int>* p = &shared;
+        Task<int> first = create_task([](Coro<int>* c) -> Coro<int> { co_return co_await std::move(*c); }(p));
+        co_await sleep(0);  // `first` is suspended inside `shared`
+        EXPECT_THROW(co_await std::move(shared), RuntimeError);
+        EXPECT_EQ(co_await first, 2);
+    };
+    run(body());
 }

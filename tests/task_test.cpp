@@ -399,3 +399,69 @@ TEST_F(TaskTest, AnAwaitCycleIsRefusedSoCancelCannotLoopForever) {
     EXPECT_THROW(run(main(a_body)), RuntimeError);
     new_event_loop();
 }
+
+// Issue 10 point 3: an empty handle (default-constructed, or the `future` of an exception
+// context that no task raised) used to dereference null in done(), cancel() and co_await.
+TEST_F(TaskTest, Issue10_AnEmptyTaskRaisesRuntimeErrorOnDoneCancelAndAwaitButComparesAndTests) {
+    Task<> empty;
+    Task<int> empty_int;
+    EXPECT_FALSE(empty);
+    EXPECT_TRUE(empty == Task<>());
+    EXPECT_THROW((void)empty.done(), RuntimeError);
+    EXPECT_THROW(empty.cancel(), RuntimeError);
+    EXPECT_THROW((void)empty_int.done(), RuntimeError);
+    auto main = [](Task<> e, Task<int> ei) -> Coro<> {
+        EXPECT_FALSE(e == current_task());
+        try {
+            co_await e;
+            ADD_FAILURE() << "expected RuntimeError";
+        } catch (const RuntimeError& err) {
+            EXPECT_NE(std::string(err.what()).find("Task is empty"), std::string::npos) << err.what();
+        }
+        EXPECT_THROW(co_await ei, RuntimeError);
+        Task<int> moved_from = create_task([]() -> Coro<int> { co_return 1; }());
+        Task<int> owner = std::move(moved_from);
+        EXPECT_THROW(co_await moved_from, RuntimeError);  // NOLINT(bugprone-use-after-move)
+        EXPECT_EQ(co_await owner, 1);
+    };
+    run(main(empty, empty_int));
+}
+
+TEST_F(TaskTest, Issue10_TheFutureOfAContextNoTaskRaisedIsAnEmptyTaskThatRaisesOnUse) {
+    ExceptionContext context{"no task here", nullptr, {}};
+    EXPECT_FALSE(context.future);
+    EXPECT_THROW((void)context.future.done(), RuntimeError);
+    EXPECT_THROW(context.future.cancel(), RuntimeError);
+    std::string seen;
+    get_event_loop().set_exception_handler([&seen](Loop&, const ExceptionContext& c) {
+        seen = c.message;
+        EXPECT_THROW((void)c.future.done(), RuntimeError);
+    });
+    get_event_loop().call_exception_handler(context);
+    EXPECT_EQ(seen, "no task here");
+}
+
+// Issue 10 point 4: create_task of a Coro that was already awaited resumed a finished frame.
+TEST_F(TaskTest, Issue10_CreateTaskOfAnAlreadyAwaitedCoroRaisesRuntimeError) {
+    auto main = []() -> Coro<> {
+        Coro<int> c = []() -> Coro<int> { co_return 4; }();
+        EXPECT_EQ(co_await std::move(c), 4);
+        try {
+            create_task(std::move(c));
+            ADD_FAILURE() << "expected RuntimeError";
+        } catch (const RuntimeError& e) {
+            EXPECT_NE(std::string(e.what()).find("awaited twice"), std::string::npos) << e.what();
+        }
+        Coro<> d = []() -> Coro<> { co_return; }();
+        Task<> t = create_task(std::move(d));
+        try {
+            create_task(std::move(d));  // NOLINT(bugprone-use-after-move)
+            ADD_FAILURE() << "expected RuntimeError";
+        } catch (const RuntimeError& e) {
+            EXPECT_NE(std::string(e.what()).find("Coro is empty"), std::string::npos) << e.what();
+        }
+        co_await t;
+        EXPECT_EQ(get_event_loop().task_count(), 1u);  // no task was made of the bad Coros
+    };
+    run(main());
+}

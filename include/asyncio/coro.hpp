@@ -34,8 +34,8 @@ namespace detail {
 
 /// A task finished: store nothing more, wake its waiters, tell the loop (src/core/task.cpp).
 void task_finished(TaskBase& t) noexcept;
-/// A Coro was awaited after it was moved from or already awaited.
-[[noreturn]] void raise_bad_coro();
+/// A Coro was awaited (or made a task) while empty (`empty`) or after it was already awaited.
+[[noreturn]] void raise_bad_coro(bool empty);
 
 struct FinalAwaiter {
     bool await_ready() const noexcept { return false; }
@@ -112,7 +112,11 @@ struct CoroAwaiter {
     std::coroutine_handle<Promise<T>> child;
 
     bool await_ready() const {
-        if (!child) raise_bad_coro();
+        // A Coro that was awaited before is finished or suspended inside its first awaiter:
+        // resuming it again would be undefined behaviour.
+        if (!child || child.promise().inline_state != InlineState::Idle) [[unlikely]] {
+            raise_bad_coro(!child);
+        }
         return false;
     }
     bool await_suspend(std::coroutine_handle<> parent) const noexcept {
@@ -159,6 +163,12 @@ public:
 
     /// Gives up ownership of the frame (used by create_task).
     handle_type release() noexcept { return std::exchange(h_, {}); }
+
+    /// Hands the frame to create_task: RuntimeError if this Coro is empty or was awaited.
+    handle_type release_unstarted() {
+        if (!h_ || h_.promise().inline_state != detail::InlineState::Idle) detail::raise_bad_coro(!h_);
+        return release();
+    }
 
 private:
     friend class detail::Promise<T>;

@@ -34,6 +34,8 @@ void destroy_task(TaskBase& t) noexcept;
 bool cancel_task(TaskBase& t);
 /// Links `waiter` on `target` and parks the current task (suspended at `h`) until notified.
 void await_task(TaskBase& target, TaskWaiter& waiter, std::coroutine_handle<> h);
+/// A member other than `operator bool` and `==` was used on an empty Task handle.
+[[noreturn]] void raise_empty_task();
 
 inline void add_ref(TaskBase* t) noexcept {
     if (t != nullptr) ++t->refs;
@@ -96,20 +98,21 @@ public:
     ~Task() { detail::drop_ref(t_); }
 
     /// True once the task has finished (returned, raised or been cancelled).
-    [[nodiscard]] bool done() const noexcept { return t_->done(); }
+    /// On an empty handle this, cancel() and co_await throw RuntimeError.
+    [[nodiscard]] bool done() const { return task().done(); }
 
     /// Cancels the task: CancelledError is thrown at its current co_await the next time it
     /// runs (at once, in the "now" FIFO position, if it was sleeping or waiting). If it is
     /// awaiting another task, the cancel is forwarded to that task (as MicroPython does).
     /// A task that has not started never runs. Returns false if the task already finished.
     /// Throws RuntimeError("can't cancel self") for the current task.
-    bool cancel() { return detail::cancel_task(*t_); }
+    bool cancel() { return detail::cancel_task(task()); }
 
     explicit operator bool() const noexcept { return t_ != nullptr; }
     friend bool operator==(const Task& a, const Task& b) noexcept { return a.t_ == b.t_; }
 
     /// Waits for the task; rethrows its exception (the value, if any, is discarded).
-    detail::ErasedTaskAwaiter operator co_await() const noexcept { return detail::ErasedTaskAwaiter(t_); }
+    detail::ErasedTaskAwaiter operator co_await() const { return detail::ErasedTaskAwaiter(&task()); }
 
     /// Adopts a reference the caller already counted (internal).
     static Task adopt(detail::TaskBase* t) noexcept {
@@ -121,6 +124,12 @@ public:
     [[nodiscard]] detail::TaskBase* base() const noexcept { return t_; }
 
 protected:
+    /// The task, or RuntimeError if this handle is empty.
+    detail::TaskBase& task() const {
+        if (t_ == nullptr) [[unlikely]] detail::raise_empty_task();
+        return *t_;
+    }
+
     detail::TaskBase* t_ = nullptr;
 };
 
@@ -131,7 +140,7 @@ public:
 
     /// Waits for the task and gives its value, or rethrows its exception. Several tasks may
     /// await the same task; each gets the value (a copy; a move-only value can be taken once).
-    detail::TaskAwaiter<T> operator co_await() const noexcept { return detail::TaskAwaiter<T>(t_); }
+    detail::TaskAwaiter<T> operator co_await() const { return detail::TaskAwaiter<T>(&this->task()); }
 
     static Task adopt(detail::TaskBase* t) noexcept {
         Task h;
@@ -142,12 +151,11 @@ public:
 
 /// Schedules `coro` as a new task of this thread's loop and returns its handle. The task first
 /// runs when the caller next suspends, after every task already queued (FIFO). Works before
-/// the loop runs: the task waits for the next run(). Throws RuntimeError if `coro` is empty or
-/// the loop is closed.
+/// the loop runs: the task waits for the next run(). Throws RuntimeError if `coro` is empty
+/// (moved from), was already awaited, or the loop is closed.
 template <class T>
 Task<T> create_task(Coro<T> coro) {
-    auto h = coro.release();
-    if (!h) throw RuntimeError("coroutine expected");
+    auto h = coro.release_unstarted();  // RuntimeError if empty or already awaited
     detail::TaskBase& t = h.promise();
     try {
         detail::spawn(t, h);

@@ -127,6 +127,15 @@ void raise_cancelled(TaskBase* t) {
 
 void raise_no_running_loop() { throw RuntimeError("no running event loop"); }
 
-void raise_bad_coro() { throw RuntimeError("Coro awaited twice or after being moved from"); }
+void raise_bad_coro(bool empty) {
+    if (empty) throw RuntimeError("Coro is empty: it was moved from or handed to create_task");
+    throw RuntimeError(
+        "Coro awaited twice: a Coro runs once; to use its result in several places, make it a "
+        "task (create_task) and await the Task");
+}
+
+void raise_empty_task() {
+    throw RuntimeError("Task is empty: the handle refers to no task (default-constructed or moved from)");
+}
 
 }  // namespace asyncio::detail
