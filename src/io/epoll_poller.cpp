@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "core/system_error.hpp"
+#include "io/sys.hpp"
 
 namespace asyncio::detail {
 
@@ -17,30 +18,30 @@ EpollPoller::EpollPoller() {
     wakefd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wakefd_ < 0) {
         int err = errno;
-        ::close(epfd_);
+        sys::close(epfd_);
         throw_system_error(err, "eventfd");
     }
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u64 = kWakeToken;
-    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev) != 0) {
+    if (sys::epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev) != 0) {
         int err = errno;
-        ::close(wakefd_);
-        ::close(epfd_);
+        sys::close(wakefd_);
+        sys::close(epfd_);
         throw_system_error(err, "epoll_ctl(ADD eventfd)");
     }
 }
 
 EpollPoller::~EpollPoller() {
-    ::close(wakefd_);
-    ::close(epfd_);
+    sys::close(wakefd_);
+    sys::close(epfd_);
 }
 
 void EpollPoller::watch(int fd, std::uint32_t events, std::uint64_t token) {
     epoll_event ev{};
     ev.events = events;
     ev.data.u64 = token;
-    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) throw_system_error(errno, "epoll_ctl(ADD)");
+    if (sys::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) throw_system_error(errno, "epoll_ctl(ADD)");
     ++watched_;
 }
 
@@ -48,11 +49,11 @@ void EpollPoller::rewatch(int fd, std::uint32_t events, std::uint64_t token) {
     epoll_event ev{};
     ev.events = events;
     ev.data.u64 = token;
-    if (::epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) != 0) throw_system_error(errno, "epoll_ctl(MOD)");
+    if (sys::epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) != 0) throw_system_error(errno, "epoll_ctl(MOD)");
 }
 
 void EpollPoller::unwatch(int fd) noexcept {
-    if (::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr) == 0) --watched_;
+    if (sys::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr) == 0) --watched_;
 }
 
 int EpollPoller::wait_raw(std::int64_t timeout_ns) {
@@ -66,7 +67,7 @@ int EpollPoller::wait_raw(std::int64_t timeout_ns) {
                 ts.tv_nsec = static_cast<long>(timeout_ns % 1'000'000'000);
                 tsp = &ts;
             }
-            n = ::epoll_pwait2(epfd_, events_, kMaxEvents, tsp, nullptr);
+            n = sys::epoll_pwait2(epfd_, events_, kMaxEvents, tsp);
             if (n < 0 && errno == ENOSYS) {
                 have_pwait2_ = false;
                 continue;
@@ -78,7 +79,7 @@ int EpollPoller::wait_raw(std::int64_t timeout_ns) {
                 std::int64_t up = (timeout_ns + 999'999) / 1'000'000;
                 ms = up > 0x7fffffff ? 0x7fffffff : static_cast<int>(up);
             }
-            n = ::epoll_wait(epfd_, events_, kMaxEvents, ms);
+            n = sys::epoll_wait(epfd_, events_, kMaxEvents, ms);
         }
         if (n >= 0) return n;
         if (errno == EINTR) return 0;  // a signal: let the loop look at its queues again

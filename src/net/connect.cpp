@@ -8,6 +8,7 @@
 
 #include "asyncio/timeout.hpp"
 #include "asyncio/tls.hpp"
+#include "io/sys.hpp"
 #include "net/socket.hpp"
 #include "net/stream_state.hpp"
 #include "net/tls_session.hpp"
@@ -24,10 +25,10 @@ Coro<std::pair<Stream, Stream>> connect_impl(std::string host, std::uint16_t por
     for (const detail::Endpoint& ep : endpoints) {
         int fd = detail::open_tcp_socket(ep.family(), "connect", host, port);
         Address peer = detail::to_address(reinterpret_cast<const sockaddr*>(&ep.addr));
-        int r = ::connect(fd, reinterpret_cast<const sockaddr*>(&ep.addr), ep.len);
+        int r = detail::sys::connect(fd, reinterpret_cast<const sockaddr*>(&ep.addr), ep.len);
         if (r != 0 && errno != EINPROGRESS) {
             last_error = errno;
-            ::close(fd);
+            detail::sys::close(fd);
             continue;
         }
         auto state = std::make_shared<detail::StreamState>(fd, peer);  // owns fd from here

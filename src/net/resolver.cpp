@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "asyncio/thread_safe_flag.hpp"
+#include "io/sys.hpp"
 #include "net/socket.hpp"
 #include "net/test_hooks.hpp"
 
@@ -43,7 +44,7 @@ int lookup(Lookup& l, int extra_flags) {
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_NUMERICSERV | extra_flags | (l.passive ? AI_PASSIVE : 0);
     const char* node = l.host.empty() ? nullptr : l.host.c_str();
-    int status = ::getaddrinfo(node, l.service.c_str(), &hints, &l.result);
+    int status = sys::getaddrinfo(node, l.service.c_str(), &hints, &l.result);
     if (status == EAI_SYSTEM) l.sys_errno = errno;
     return status;
 }

@@ -14,6 +14,7 @@
 #include "asyncio/task.hpp"
 #include "asyncio/timeout.hpp"
 #include "asyncio/tls.hpp"
+#include "io/sys.hpp"
 #include "net/socket.hpp"
 #include "net/stream_state.hpp"
 #include "net/tls_session.hpp"
@@ -44,7 +45,7 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
     void close_socket() noexcept {
         if (io.fd < 0) return;
         io_unwatch(io);
-        ::close(io.fd);
+        sys::close(io.fd);
         io.fd = -1;
     }
 };
@@ -110,7 +111,7 @@ Coro<> accept_loop(std::weak_ptr<ServerState> weak) {
             sockaddr_storage addr{};
             socklen_t len = sizeof addr;
             auto accept_call = test_hooks::accept4.load(std::memory_order_relaxed);
-            if (accept_call == nullptr) accept_call = ::accept4;
+            if (accept_call == nullptr) accept_call = sys::accept4;
             int fd = accept_call(server->io.fd, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
             if (fd >= 0) {
                 set_nodelay(fd);

@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "io/sys.hpp"
+
 namespace asyncio::detail {
 
 namespace {
@@ -53,7 +55,7 @@ void throw_net_error(int err, const char* operation, const std::string& host, st
 }
 
 int open_tcp_socket(int family, const char* operation, const std::string& host, std::uint16_t port) {
-    int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+    int fd = sys::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
     if (fd < 0) throw_net_error(errno, operation, host, port);
     return fd;
 }

@@ -17,6 +17,7 @@
 #include "asyncio/errors.hpp"
 #include "asyncio/sleep.hpp"
 #include "asyncio/timeout.hpp"
+#include "io/sys.hpp"
 #include "net/socket.hpp"
 #include "net/stream_state.hpp"
 #include "net/test_hooks.hpp"
@@ -52,7 +53,7 @@ Progress receive_some(StreamState& s) {
         return st == TlsStatus::WantRead ? Progress::WantRead : Progress::WantWrite;
     }
     for (;;) {
-        ssize_t n = ::recv(s.io.fd, scratch(), kScratch, 0);
+        ssize_t n = sys::recv(s.io.fd, scratch(), kScratch, 0);
         if (n > 0) {
             if (static_cast<std::size_t>(n) < kScratch) s.io.readable = false;  // drained
             if (s.rpos == s.rbuf.size()) {
@@ -269,7 +270,7 @@ Coro<> flush(std::shared_ptr<StreamState> s, bool closing) {
             check_failed();
             continue;
         }
-        ssize_t n = ::send(s->io.fd, data, len, MSG_NOSIGNAL);
+        ssize_t n = sys::send(s->io.fd, data, len, MSG_NOSIGNAL);
         if (n >= 0) {
             s->wpos += static_cast<std::size_t>(n);
             if (static_cast<std::size_t>(n) < len) s->io.writable = false;  // kernel buffer full
@@ -324,7 +325,7 @@ StreamState::StreamState(int fd, Address peer_address) : peer(std::move(peer_add
         }
         io_watch(io);
     } catch (...) {
-        ::close(fd);
+        sys::close(fd);
         io.fd = -1;
         fd_closed = true;
         throw;
@@ -361,11 +362,11 @@ void StreamState::close_socket() noexcept {
         }
         tls.reset();
     } else if (wpos < wbuf.size()) {
-        ssize_t r = ::send(io.fd, wbuf.data() + wpos, wbuf.size() - wpos, MSG_NOSIGNAL);
+        ssize_t r = sys::send(io.fd, wbuf.data() + wpos, wbuf.size() - wpos, MSG_NOSIGNAL);
         (void)r;
     }
     io_unwatch(io);
-    ::close(io.fd);
+    sys::close(io.fd);
     io.fd = -1;
 }
 

@@ -11,6 +11,7 @@
 
 #include "asyncio/errors.hpp"
 #include "io/io_handle.hpp"
+#include "io/sys.hpp"
 #include "net/socket.hpp"
 #include "net/stream_state.hpp"
 #include "net/test_hooks.hpp"
@@ -36,7 +37,7 @@ int bio_write(BIO* bio, const char* data, size_t size, size_t* written) {
     BIO_clear_retry_flags(bio);
     st.error = 0;
     for (;;) {
-        ssize_t n = ::send(st.fd, data, size, MSG_NOSIGNAL);
+        ssize_t n = sys::send(st.fd, data, size, MSG_NOSIGNAL);
         if (n >= 0) {
             *written = static_cast<size_t>(n);
             return 1;
@@ -56,7 +57,7 @@ int bio_read(BIO* bio, char* data, size_t size, size_t* read) {
     BIO_clear_retry_flags(bio);
     st.error = 0;
     auto recv_call = test_hooks::tls_recv.load(std::memory_order_relaxed);
-    if (recv_call == nullptr) recv_call = ::recv;
+    if (recv_call == nullptr) recv_call = sys::recv;
     for (;;) {
         ssize_t n = recv_call(st.fd, data, size, 0);
         if (n > 0) {

@@ -1,0 +1,225 @@
+// The system-call seam's faulting paths (see sys.hpp). Only reached while a test has armed a
+// hook; everything here is serialized by one mutex, which is fine for tests.
+#include "io/sys.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+namespace asyncio::detail::sys {
+
+std::atomic<bool> g_faults_armed{false};
+
+namespace {
+
+struct Tracked {
+    int epfd = -1;
+    std::uint64_t token = 0;
+};
+
+struct Owed {
+    int fd;
+    std::uint32_t events;
+};
+
+struct SeamState {
+    std::mutex mutex;
+    Hook hook = nullptr;
+    void* context = nullptr;
+    std::unordered_map<int, Tracked> tracked;  // fds registered with epoll while armed
+    std::vector<Owed> owed;                    // edges to report at the next poll
+};
+
+SeamState& state() {
+    static SeamState s;  // never destroyed before a test's last call: function-local static
+    return s;
+}
+
+// The hook's decision for a call on `fd`; `need_tracked`: only for fds whose edges the seam
+// can owe (anything else passes).
+Decision decide(Call call, int fd, std::size_t size, int op, bool need_tracked) {
+    SeamState& s = state();
+    std::lock_guard lock(s.mutex);
+    if (s.hook == nullptr) return {};
+    if (need_tracked && s.tracked.find(fd) == s.tracked.end()) return {};
+    return s.hook(s.context, call, fd, size, op);
+}
+
+void owe(int fd, std::uint32_t events) {
+    SeamState& s = state();
+    std::lock_guard lock(s.mutex);
+    s.owed.push_back({fd, events});
+}
+
+void forget(int fd) {
+    SeamState& s = state();
+    std::lock_guard lock(s.mutex);
+    s.tracked.erase(fd);
+    std::erase_if(s.owed, [fd](const Owed& o) { return o.fd == fd; });
+}
+
+// An injected reset is real from here on: later calls and the peer see the connection gone.
+ssize_t fail_reset(int fd, int err) {
+    ::shutdown(fd, SHUT_RDWR);
+    errno = err;
+    return -1;
+}
+
+}  // namespace
+
+void set_fault_hook(Hook hook, void* context) noexcept {
+    SeamState& s = state();
+    std::lock_guard lock(s.mutex);
+    s.hook = hook;
+    s.context = context;
+    s.tracked.clear();
+    s.owed.clear();
+    g_faults_armed.store(hook != nullptr, std::memory_order_relaxed);
+}
+
+ssize_t faulty_recv(int fd, void* buf, std::size_t len, int flags) noexcept {
+    Decision d = decide(Call::Recv, fd, len, 0, true);
+    if (d.kind == Decision::Fail) {
+        if (d.error == ECONNRESET || d.error == EPIPE) return fail_reset(fd, d.error);
+        owe(fd, EPOLLIN);
+        errno = d.error;
+        return -1;
+    }
+    if (d.kind == Decision::Short && d.max < len) {
+        ssize_t n = ::recv(fd, buf, std::max<std::size_t>(d.max, 1), flags);
+        if (n > 0) owe(fd, EPOLLIN);  // the rest (if any) is announced as a fresh edge
+        return n;
+    }
+    return ::recv(fd, buf, len, flags);
+}
+
+ssize_t faulty_send(int fd, const void* buf, std::size_t len, int flags) noexcept {
+    Decision d = decide(Call::Send, fd, len, 0, true);
+    if (d.kind == Decision::Fail) {
+        if (d.error == ECONNRESET || d.error == EPIPE) return fail_reset(fd, d.error);
+        owe(fd, EPOLLOUT);
+        errno = d.error;
+        return -1;
+    }
+    if (d.kind == Decision::Short && d.max < len) {
+        ssize_t n = ::send(fd, buf, std::max<std::size_t>(d.max, 1), flags);
+        if (n > 0) owe(fd, EPOLLOUT);
+        return n;
+    }
+    return ::send(fd, buf, len, flags);
+}
+
+int faulty_accept4(int fd, sockaddr* addr, socklen_t* len, int flags) noexcept {
+    Decision d = decide(Call::Accept, fd, 0, 0, true);
+    if (d.kind == Decision::Fail) {
+        owe(fd, EPOLLIN);  // the connection it hid is still queued
+        errno = d.error;
+        return -1;
+    }
+    return ::accept4(fd, addr, len, flags);
+}
+
+int faulty_connect(int fd, const sockaddr* addr, socklen_t len) noexcept {
+    Decision d = decide(Call::Connect, fd, 0, 0, false);
+    if (d.kind == Decision::Fail) {
+        errno = d.error;
+        return -1;
+    }
+    return ::connect(fd, addr, len);
+}
+
+int faulty_socket(int domain, int type, int protocol) noexcept {
+    Decision d = decide(Call::Socket, -1, 0, 0, false);
+    if (d.kind == Decision::Fail) {
+        errno = d.error;
+        return -1;
+    }
+    return ::socket(domain, type, protocol);
+}
+
+int faulty_epoll_ctl(int epfd, int op, int fd, epoll_event* ev) noexcept {
+    Decision d = decide(Call::EpollCtl, fd, 0, op, false);
+    if (d.kind == Decision::Fail) {
+        errno = d.error;
+        return -1;
+    }
+    int r = ::epoll_ctl(epfd, op, fd, ev);
+    if (r == 0) {
+        if (op == EPOLL_CTL_DEL) {
+            forget(fd);
+        } else {
+            SeamState& s = state();
+            std::lock_guard lock(s.mutex);
+            s.tracked[fd] = Tracked{epfd, ev->data.u64};
+        }
+    }
+    return r;
+}
+
+int faulty_epoll_wait(int epfd, epoll_event* events, int max, const timespec* timeout, bool pwait2) noexcept {
+    Decision d = decide(Call::EpollWait, epfd, 0, 0, false);
+    if (d.kind == Decision::Fail) {
+        errno = d.error;
+        return -1;
+    }
+    bool owing = false;
+    {
+        SeamState& s = state();
+        std::lock_guard lock(s.mutex);
+        for (const Owed& o : s.owed) {
+            auto it = s.tracked.find(o.fd);
+            if (it != s.tracked.end() && it->second.epfd == epfd) owing = true;
+        }
+    }
+    timespec zero{};
+    if (owing) timeout = &zero;  // owed edges are ready now
+    int n;
+    if (pwait2) {
+        n = ::epoll_pwait2(epfd, events, max, timeout, nullptr);
+    } else {
+        int ms = timeout == nullptr ? -1 : static_cast<int>(timeout->tv_sec * 1000 + timeout->tv_nsec / 1'000'000);
+        n = ::epoll_wait(epfd, events, max, ms);
+    }
+    if (n < 0) return n;
+    SeamState& s = state();
+    std::lock_guard lock(s.mutex);
+    std::vector<Owed> keep;
+    for (const Owed& o : s.owed) {
+        auto it = s.tracked.find(o.fd);
+        if (it == s.tracked.end()) continue;  // unwatched since: nobody waits for it
+        if (it->second.epfd != epfd || n == max) {
+            keep.push_back(o);
+            continue;
+        }
+        epoll_event ev{};
+        ev.events = o.events;
+        ev.data.u64 = it->second.token;
+        events[n++] = ev;
+    }
+    s.owed = std::move(keep);
+    return n;
+}
+
+int faulty_close(int fd) noexcept {
+    forget(fd);  // before the number can be reused
+    int r = ::close(fd);
+    Decision d = decide(Call::Close, fd, 0, 0, false);
+    if (r == 0 && d.kind == Decision::Fail) {
+        errno = d.error;  // Linux frees the fd even when close reports EINTR
+        return -1;
+    }
+    return r;
+}
+
+int faulty_getaddrinfo(const char* node, const char* service, const addrinfo* hints, addrinfo** res) noexcept {
+    Decision d = decide(Call::Getaddrinfo, -1, 0, 0, false);
+    if (d.kind == Decision::Fail) {
+        if (d.error == EAI_SYSTEM) errno = d.sys_errno;
+        return d.error;
+    }
+    return ::getaddrinfo(node, service, hints, res);
+}
+
+}  // namespace asyncio::detail::sys
