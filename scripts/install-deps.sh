@@ -10,7 +10,9 @@ packages=(
   g++
   clang        # the unversioned clang++ command the clang presets use
   clang-14
-  libclang-rt-14-dev   # clang's sanitizer runtimes (clang-asan preset)
+  libclang-rt-14-dev   # clang's sanitizer and libFuzzer runtimes (clang-asan, fuzz presets)
+  llvm-14      # llvm-cov-14 gcov: reads clang's coverage for gcovr (coverage preset)
+  gcovr        # the coverage report and its floor (scripts/coverage.sh)
   libgtest-dev
   libgmock-dev
   libbenchmark-dev

@@ -19,6 +19,7 @@ Coro<> echo_connection(Stream reader, Stream writer, EchoLog* log) {
     } catch (const CancelledError&) {
         --log->active;
         ++log->finished;
+        log->changed.set();
         throw;
     } catch (const std::exception&) {
         // a reset or a failed write ends this connection only
@@ -30,6 +31,7 @@ Coro<> echo_connection(Stream reader, Stream writer, EchoLog* log) {
     }
     --log->active;
     ++log->finished;
+    log->changed.set();
 }
 
 Coro<Server> start_echo_server(EchoLog* log, bool tls) {
@@ -45,7 +47,13 @@ Coro<Server> start_echo_server(EchoLog* log, bool tls) {
 }
 
 Coro<bool> wait_quiet(EchoLog* log) {
-    for (int i = 0; i < 1000 && log->active > 0; ++i) co_await sleep_ms(5);
+    try {
+        while (log->active > 0) {
+            log->changed.clear();
+            co_await wait_for(log->changed.wait(), 5.0);
+        }
+    } catch (const TimeoutError&) {
+    }
     co_return log->active == 0;
 }
 

@@ -15,6 +15,7 @@ namespace asyncio::testing {
 struct EchoLog {
     int active = 0;
     int finished = 0;
+    Event changed;  // set whenever a handler finishes
 };
 
 /// Echoes every byte until end of stream or an error, then closes. Never throws.
@@ -23,7 +24,7 @@ Coro<> echo_connection(Stream reader, Stream writer, EchoLog* log);
 /// Plain TCP when `tls` is false; a TLS server with the test certificates otherwise.
 Coro<Server> start_echo_server(EchoLog* log, bool tls);
 
-/// Waits (bounded, ~5 s) until no handler is active; false if some still are.
+/// Waits (at most 5 s) until no handler is active; false if some still are.
 Coro<bool> wait_quiet(EchoLog* log);
 
 /// Deterministic payload of `size` bytes for `seed`.

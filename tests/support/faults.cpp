@@ -135,6 +135,15 @@ Decision FaultInjector::decide(Call call, std::size_t size, int op) {
     return {};
 }
 
+PollCounter::PollCounter() { detail::sys::set_fault_hook(&PollCounter::hook, this); }
+
+PollCounter::~PollCounter() { detail::sys::set_fault_hook(nullptr, nullptr); }
+
+Decision PollCounter::hook(void* self, Call call, int, std::size_t, int) {
+    if (call == Call::EpollWait) static_cast<PollCounter*>(self)->polls_.fetch_add(1, std::memory_order_relaxed);
+    return {};
+}
+
 int open_fd_count() {
     DIR* dir = ::opendir("/proc/self/fd");
     if (dir == nullptr) return -1;

@@ -9,6 +9,7 @@
 // replayed. One injector at a time per process; the destructor disarms the seam.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -53,6 +54,21 @@ private:
     std::uint64_t state_;
     std::uint32_t threshold_ = 0;  // fault when the next 32 random bits are below it
     std::uint64_t injected_ = 0;   // written under the seam's lock
+};
+
+/// Arms the seam with a hook that never faults and counts the loop's polls for I/O
+/// (epoll_pwait2 calls), so a test can tell loop rounds that looked at I/O apart.
+class PollCounter {
+public:
+    PollCounter();
+    ~PollCounter();
+    PollCounter(const PollCounter&) = delete;
+    PollCounter& operator=(const PollCounter&) = delete;
+    [[nodiscard]] std::uint64_t polls() const noexcept { return polls_.load(std::memory_order_relaxed); }
+
+private:
+    static detail::sys::Decision hook(void* self, detail::sys::Call call, int fd, std::size_t size, int op);
+    std::atomic<std::uint64_t> polls_{0};
 };
 
 /// Open file descriptors of this process (entries of /proc/self/fd, the listing's own excluded).
