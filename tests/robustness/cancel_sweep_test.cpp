@@ -162,6 +162,10 @@ struct Params {
     Victim victim;
 };
 
+void PrintTo(const Params& p, std::ostream* os) {
+    *os << (p.tls ? "TLS" : "TCP") << ", cancel the " << (p.victim == Victim::Client ? "client" : "server side");
+}
+
 class CancelSweepTest : public LoopTest, public ::testing::WithParamInterface<Params> {};
 
 TEST_P(CancelSweepTest, EveryStepCancelsCleanly) {

@@ -33,6 +33,10 @@ struct Case {
     bool tls;
 };
 
+void PrintTo(const Case& c, std::ostream* os) {
+    *os << to_string(c.fault) << (c.tls ? " over TLS" : " over TCP") << ", p=" << c.probability;
+}
+
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
     std::string n = to_string(info.param.fault);
     for (char& c : n) {
