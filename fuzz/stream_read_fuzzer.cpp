@@ -65,11 +65,15 @@ Coro<std::string> read_all(Stream s, std::vector<std::uint8_t> ops) {
             break;
         }
         case 2: {
+            bool short_read = false;
             try {
                 std::string part = co_await s.readexactly(n);
                 if (part.size() != n) fail("readexactly size");
                 got += part;
             } catch (const EOFError&) {
+                short_read = true;
+            }
+            if (short_read) {
                 std::string rest = co_await s.read(-1);  // the partial bytes stay buffered
                 if (rest.size() >= n) fail("readexactly raised EOFError with enough bytes");
                 got += rest;
