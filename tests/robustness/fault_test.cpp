@@ -125,7 +125,10 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{FaultClass::ConnReset, 0.02, Expect::PrefixOrError, false},
                       Case{FaultClass::ConnReset, 0.02, Expect::PrefixOrError, true},
                       Case{FaultClass::AcceptErrors, 0.5, Expect::Exact, false},
-                      Case{FaultClass::AcceptErrors, 0.5, Expect::Exact, true}),
+                      Case{FaultClass::AcceptErrors, 0.5, Expect::Exact, true},
+                      // A failed registration drops that connection (either side) and nothing else.
+                      Case{FaultClass::EpollCtlFail, 0.3, Expect::PrefixOrError, false},
+                      Case{FaultClass::EpollCtlFail, 0.3, Expect::PrefixOrError, true}),
     case_name);
 
 // --- faults that make a connection attempt fail: a clean error, no leak, later ones work ------

@@ -113,7 +113,10 @@ Decision FaultInjector::decide(Call call, std::size_t size, int op) {
     case FaultClass::EagainStorm: return fail(EAGAIN);
     case FaultClass::ConnReset: return fail(call == Call::Send ? EPIPE : ECONNRESET);
     case FaultClass::AcceptErrors: {
-        static constexpr int kErrors[] = {ECONNABORTED, EINTR, EPROTO, EPERM, EMFILE, ENFILE, ENOBUFS, ENOMEM};
+        // accept(2)'s "retry" list (a connection's pending network error), then exhaustion.
+        static constexpr int kErrors[] = {ECONNABORTED, EINTR,  EPROTO, EPERM,     ENETDOWN, ENOPROTOOPT,
+                                          EHOSTDOWN,    ENONET, EHOSTUNREACH, EOPNOTSUPP, ENETUNREACH, ECONNRESET,
+                                          ETIMEDOUT,    EMFILE, ENFILE, ENOBUFS,   ENOMEM};
         return fail(pick(kErrors, r2));
     }
     case FaultClass::EpollCtlFail: {

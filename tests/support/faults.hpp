@@ -22,7 +22,7 @@ enum class FaultClass {
     ShortIo,       // recv/send move 1..n-1 bytes
     EagainStorm,   // recv/send/accept4 report EAGAIN although ready (the edge comes right after)
     ConnReset,     // recv/send report ECONNRESET/EPIPE and the socket is really shut down
-    AcceptErrors,  // accept4 fails with the errors accept(2) says to retry, or EMFILE/ENFILE
+    AcceptErrors,  // accept4 fails with the errors accept(2) says to retry, or EMFILE/ENFILE/ENOBUFS/ENOMEM
     EpollCtlFail,  // epoll_ctl(ADD) fails with ENOMEM/ENOSPC
     ResolveFail,   // getaddrinfo fails (EAI_AGAIN, EAI_FAIL, EAI_MEMORY, EAI_SYSTEM)
     ConnectFail,   // socket() fails with EMFILE, connect() with ECONNREFUSED/ENETUNREACH
