@@ -269,3 +269,34 @@ TEST_F(GatherTest, GatherAcceptsTheLibrarysOwnAwaitables) {
     };
     run(main());
 }
+
+// Issue 10 point 18: Python's gather(*coros) over a vector of coroutines was a 42-line error.
+TEST_F(GatherTest, Issue10_GatherOverAVectorOfCorosRunsThemAsTasksAndGivesAVector) {
+    auto main = []() -> Coro<> {
+        std::vector<Coro<int>> coros;
+        for (int i = 0; i < 5; ++i) coros.push_back(value_after(5 - i, i * 10));
+        std::vector<int> values = co_await gather(std::move(coros));
+        EXPECT_EQ(values, (std::vector<int>{0, 10, 20, 30, 40}));
+
+        std::vector<Coro<>> voids;
+        voids.push_back([]() -> Coro<> { co_return; }());
+        voids.push_back([]() -> Coro<> { co_await sleep(0); }());
+        std::vector<std::monostate> none = co_await gather(std::move(voids));
+        EXPECT_EQ(none.size(), 2u);
+    };
+    run(main());
+}
+
+TEST_F(GatherTest, Issue10_GatherOverAVectorOfCorosWithReturnExceptions) {
+    auto main = []() -> Coro<> {
+        std::vector<Coro<int>> coros;
+        coros.push_back(value_after(1, 7));
+        coros.push_back(raise_after(1, "bad"));
+        auto r = co_await gather(return_exceptions, std::move(coros));
+        EXPECT_EQ(r.size(), 2u);
+        EXPECT_EQ(std::get<0>(r[0]), 7);
+        EXPECT_EQ(r[1].index(), 1u);
+        EXPECT_THROW(std::rethrow_exception(std::get<1>(r[1])), std::runtime_error);
+    };
+    run(main());
+}

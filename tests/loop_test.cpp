@@ -1,6 +1,7 @@
 // Loop, get_event_loop, new_event_loop, run: running, stopping, closing, exception handler.
 #include <asyncio/asyncio.hpp>
 
+#include <chrono>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -350,4 +351,37 @@ TEST_F(ExceptionHandlerTest, TheHandlerSurvivesNewEventLoop) {
     loop.set_exception_handler([](Loop&, const ExceptionContext&) {});
     new_event_loop();
     EXPECT_TRUE(get_event_loop().get_exception_handler());
+}
+
+// Issue 10 point 15: run_until_complete (and run, create_task) took only a Coro or a Task;
+// the seed and CPython take any awaitable, promoted to a task.
+TEST_F(LoopTest, Issue10_RunUntilCompleteRunAndCreateTaskAcceptEveryLibraryAwaitable) {
+    Loop& loop = get_event_loop();
+    Event ev;
+    Task<> setter = create_task([](Event* e) -> Coro<> {
+        co_await sleep(0);
+        e->set();
+    }(&ev));
+    EXPECT_TRUE(loop.run_until_complete(ev.wait()));  // Event::wait() gives true
+    EXPECT_TRUE(setter.done());
+
+    Lock lock;
+    loop.run_until_complete(lock.acquire());
+    EXPECT_TRUE(lock.locked());
+    lock.release();
+
+    ThreadSafeFlag flag;
+    flag.set();
+    asyncio::run(flag.wait());  // already set: returns at once, and clears the flag
+    auto started = std::chrono::steady_clock::now();
+    asyncio::run(sleep_ms(2));
+    EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(2));
+
+    Event later;
+    Task<bool> waiter = create_task(later.wait());        // a task made of an awaitable
+    Task<bool> on_loop = loop.create_task(later.wait());  // the same through the loop
+    EXPECT_FALSE(waiter.done());
+    later.set();
+    EXPECT_TRUE(loop.run_until_complete(waiter));
+    EXPECT_TRUE(loop.run_until_complete(on_loop));
 }

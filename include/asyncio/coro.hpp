@@ -34,6 +34,10 @@ namespace detail {
 
 /// A task finished: store nothing more, wake its waiters, tell the loop (src/core/task.cpp).
 void task_finished(TaskBase& t) noexcept;
+/// false, but only once a template is instantiated (for static_assert in unused overloads).
+template <class>
+inline constexpr bool dependent_false = false;
+
 /// A Coro was awaited (or made a task) while empty (`empty`) or after it was already awaited.
 [[noreturn]] void raise_bad_coro(bool empty);
 
@@ -157,6 +161,17 @@ public:
 
     /// Runs the coroutine inline in the awaiting task and gives its value (or rethrows).
     detail::CoroAwaiter<T> operator co_await() && noexcept { return {h_}; }
+
+    /// `co_await c` on a named Coro does not compile, with a message that names the fix (g++
+    /// alone would say "discards qualifiers [-fpermissive]"). Checked by the compile-fail test
+    /// coro_lvalue_await (tests/compile_fail/).
+    template <class U = T>
+    detail::CoroAwaiter<T> operator co_await() const& noexcept {
+        static_assert(detail::dependent_false<U>,
+                      "co_await on a named Coro: a Coro is awaited once, as an rvalue; write "
+                      "co_await std::move(c)");
+        return {h_};
+    }
 
     /// True if this Coro still owns a coroutine (not moved from, not handed to a task).
     explicit operator bool() const noexcept { return static_cast<bool>(h_); }

@@ -2,6 +2,7 @@
 //
 //   auto [a, b] = co_await asyncio::gather(fetch(1), fetch(2));          // std::tuple
 //   std::vector<int> all = co_await asyncio::gather(tasks);              // range of Task<int>
+//   std::vector<int> all = co_await asyncio::gather(std::move(coros));   // std::vector<Coro<int>>
 //   auto r = co_await asyncio::gather(asyncio::return_exceptions, f(), g());
 //   // r: std::tuple<std::variant<R, std::exception_ptr>...>, readable without throwing
 //
@@ -75,6 +76,14 @@ std::vector<TaskBase*> bases_of(const Tuple& tasks) {
 }
 
 template <class T>
+std::vector<Task<T>> promote_all(std::vector<Coro<T>> coros) {
+    std::vector<Task<T>> tasks;
+    tasks.reserve(coros.size());
+    for (Coro<T>& c : coros) tasks.push_back(create_task(std::move(c)));
+    return tasks;
+}
+
+template <class T>
 std::vector<TaskBase*> bases_of(const std::vector<Task<T>>& tasks) {
     std::vector<TaskBase*> bases;
     bases.reserve(tasks.size());
@@ -108,6 +117,21 @@ Coro<std::vector<gather_value_t<T>>> gather(std::vector<Task<T>> tasks) {
     out.reserve(tasks.size());
     for (const Task<T>& t : tasks) out.push_back(detail::take_value(t));
     co_return out;
+}
+
+/// Gathers a vector of coroutines (Python's `gather(*coros)`): each becomes a task, in order,
+/// when the gather is first awaited; the values in the vector's order.
+template <class T>
+Coro<std::vector<gather_value_t<T>>> gather(std::vector<Coro<T>> coros) {
+    std::vector<Task<T>> tasks = detail::promote_all(std::move(coros));
+    co_return co_await gather(std::move(tasks));
+}
+
+/// Gathers a vector of coroutines with return_exceptions.
+template <class T>
+Coro<std::vector<gather_outcome_t<T>>> gather(ReturnExceptions, std::vector<Coro<T>> coros) {
+    std::vector<Task<T>> tasks = detail::promote_all(std::move(coros));
+    co_return co_await gather(return_exceptions, std::move(tasks));
 }
 
 /// Gathers a range of tasks with return_exceptions.

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "asyncio/coro.hpp"
+#include "asyncio/detail/promote.hpp"
 #include "asyncio/detail/scheduler.hpp"
 #include "asyncio/errors.hpp"
 #include "asyncio/task.hpp"
@@ -49,6 +50,12 @@ public:
     Task<T> create_task(Coro<T> coro) {
         return asyncio::create_task(std::move(coro));
     }
+    /// As asyncio::create_task of a library awaitable (`ev.wait()`, ...), on this loop.
+    template <class A>
+        requires(!detail::is_coro<std::remove_cvref_t<A>>::value && detail::LibraryAwaiter<std::remove_cvref_t<A>>)
+    Task<detail::await_result_t<A>> create_task(A&& aw) {
+        return asyncio::create_task(std::forward<A>(aw));
+    }
 
     /// Runs `task` until it finishes; returns its value or rethrows its exception
     /// (CancelledError included). Other tasks left unfinished stay queued. Reentrant: called
@@ -62,6 +69,14 @@ public:
     template <class T>
     T run_until_complete(Coro<T> coro) {
         return run_until_complete(create_task(std::move(coro)));
+    }
+    /// Promotes any other awaitable of the library (`ev.wait()`, `lock.acquire()`, `sleep(1)`,
+    /// ...) to a task and runs it to completion, as the seed and CPython do.
+    template <class A>
+        requires(!detail::is_task<std::remove_cvref_t<A>>::value && !detail::is_coro<std::remove_cvref_t<A>>::value &&
+                 detail::LibraryAwaiter<std::remove_cvref_t<A>>)
+    detail::await_result_t<A> run_until_complete(A&& aw) {
+        return run_until_complete(asyncio::create_task(std::forward<A>(aw)));
     }
 
     /// Runs until stop() is called. Unfinished tasks carry over to the next run. With nothing
@@ -149,6 +164,13 @@ Loop& new_event_loop();
 template <class T>
 T run(Coro<T> coro) {
     return get_event_loop().run_until_complete(std::move(coro));
+}
+
+/// run() of any other awaitable of the library (`asyncio::run(ev.wait())`): promoted to a task.
+template <class A>
+    requires(!detail::is_coro<std::remove_cvref_t<A>>::value && detail::LibraryAwaiter<std::remove_cvref_t<A>>)
+detail::await_result_t<A> run(A&& aw) {
+    return get_event_loop().run_until_complete(std::forward<A>(aw));
 }
 
 }  // namespace asyncio

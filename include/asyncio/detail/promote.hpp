@@ -4,6 +4,7 @@
 // is wrapped in a small coroutine that becomes a task.
 #pragma once
 
+#include <concepts>
 #include <type_traits>
 #include <utility>
 
@@ -72,3 +73,17 @@ Task<await_result_t<A>> promote(A&& aw) {
 }
 
 }  // namespace asyncio::detail
+
+namespace asyncio {
+
+/// create_task(aw) for an awaitable of the library other than a Coro (`ev.wait()`,
+/// `lock.acquire()`, `flag.wait()`, `sleep(1)` ...): wraps it in a task, as CPython's
+/// ensure_future does. The awaitable is copied into the task's frame.
+template <class A>
+    requires(!detail::is_task<std::remove_cvref_t<A>>::value && !detail::is_coro<std::remove_cvref_t<A>>::value &&
+             detail::LibraryAwaiter<std::remove_cvref_t<A>>)
+Task<detail::await_result_t<A>> create_task(A&& aw) {
+    return create_task(detail::await_in_task(std::remove_cvref_t<A>(std::forward<A>(aw))));
+}
+
+}  // namespace asyncio
