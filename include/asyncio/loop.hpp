@@ -5,6 +5,8 @@
 // next run; new_event_loop() drops them and returns the same (reset) Loop object.
 #pragma once
 
+#include <chrono>
+#include <cmath>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -16,6 +18,7 @@
 #include "asyncio/detail/scheduler.hpp"
 #include "asyncio/errors.hpp"
 #include "asyncio/task.hpp"
+#include "asyncio/timer_handle.hpp"
 
 namespace asyncio {
 
@@ -24,6 +27,7 @@ class Loop;
 namespace detail {
 class ThreadWakeups;
 struct IoHandle;
+struct LoopInternals;
 ThreadWakeups& this_thread_wakeups();
 void io_watch(IoHandle& h);
 void io_unwatch(IoHandle& h) noexcept;
@@ -111,6 +115,63 @@ public:
     /// Number of live tasks of this loop (finished tasks still referenced excluded).
     [[nodiscard]] std::size_t task_count() const noexcept { return live_tasks_; }
 
+    // ---- Callbacks (CPython's loop.call_soon, call_later, call_at, call_soon_threadsafe) ----
+    //
+    // `f` is any `void()` callable (copied or moved in; move-only callables are fine). It runs
+    // on the loop's thread, outside any task (current_task() throws there), in one order with
+    // task steps: call_soon queues it behind every task and callback already runnable (FIFO),
+    // timers run at their deadline in deadline order, equal deadlines in the order they were
+    // set. An exception from `f` goes to the exception handler (message "Exception in
+    // callback"); the loop runs on. On a closed loop each of these throws RuntimeError("Event
+    // loop is closed"). They may be called before the loop runs; the callback waits for it.
+
+    /// Runs `f` soon (loop thread only).
+    template <class F>
+    TimerHandle call_soon(F&& f) {
+        return schedule_soon(detail::make_callback(std::forward<F>(f)));
+    }
+    /// Runs `f` after `delay` seconds (<= 0: as soon as possible, still in deadline order;
+    /// NaN: std::invalid_argument). Loop thread only.
+    template <class F>
+    TimerHandle call_later(double delay, F&& f) {
+        return schedule_at(deadline_after(delay), detail::make_callback(std::forward<F>(f)));
+    }
+    template <class Rep, class Period, class F>
+    TimerHandle call_later(std::chrono::duration<Rep, Period> delay, F&& f) {
+        return call_later(std::chrono::duration<double>(delay).count(), std::forward<F>(f));
+    }
+    /// Runs `f` at `when`, a time() value (seconds on the loop's monotonic clock, that of
+    /// std::chrono::steady_clock), or at a steady_clock time point. Loop thread only.
+    template <class F>
+    TimerHandle call_at(double when, F&& f) {
+        return schedule_at(deadline_at(when), detail::make_callback(std::forward<F>(f)));
+    }
+    template <class F>
+    TimerHandle call_at(std::chrono::steady_clock::time_point when, F&& f) {
+        return call_at(std::chrono::duration<double>(when.time_since_epoch()).count(), std::forward<F>(f));
+    }
+    /// Runs `f` soon; callable from ANY thread (the only thread-safe member of Loop besides
+    /// is_closed()). Lock-free; a burst of calls wakes a sleeping loop once. The Loop must
+    /// outlive the call (it lives until its thread exits). Called on the loop's own thread
+    /// it is call_soon.
+    template <class F>
+    TimerHandle call_soon_threadsafe(F&& f) {
+        return schedule_threadsafe(detail::make_callback(std::forward<F>(f)));
+    }
+
+    // ---- Unix signals (CPython's add_signal_handler / remove_signal_handler) ----
+
+    /// Runs `f` as an ordinary callback on this loop's thread whenever signal `sig` arrives,
+    /// whichever thread of the process the kernel delivers it to. Several deliveries before
+    /// the loop gets to run are merged into one call. Replaces this loop's previous handler for
+    /// `sig`. Throws std::invalid_argument for a number outside [1, NSIG), RuntimeError for a
+    /// signal that cannot be caught (SIGKILL, SIGSTOP, the C library's internal ones), for a
+    /// signal another loop of the process handles, or on a closed loop.
+    void add_signal_handler(int sig, std::function<void()> f);
+    /// Removes this loop's handler for `sig` and restores the default disposition (SIG_DFL).
+    /// Returns false if this loop had no handler for it. close() removes every handler.
+    bool remove_signal_handler(int sig);
+
 private:
     friend Loop& get_event_loop();
     friend Loop& new_event_loop();
@@ -122,6 +183,7 @@ private:
     friend void detail::destroy_task(detail::TaskBase&) noexcept;
     friend bool detail::cancel_task(detail::TaskBase&);
     friend void detail::await_task(detail::TaskBase&, detail::TaskWaiter&, std::coroutine_handle<>);
+    friend struct detail::LoopInternals;
 
     struct Impl;
     Loop();
@@ -135,6 +197,15 @@ private:
     void check_open() const;
     void unlink(detail::TaskBase& t) noexcept;
     void release_loop_ref(detail::TaskBase& t) noexcept;
+    void step_special(detail::TaskBase* t);
+    void run_callback(detail::CallbackNode* c);
+    void release_queued_callbacks() noexcept;
+    // Each takes over the node's reference (and releases it if it throws).
+    TimerHandle schedule_soon(detail::CallbackNode* c);
+    TimerHandle schedule_at(std::int64_t deadline_ns, detail::CallbackNode* c);
+    TimerHandle schedule_threadsafe(detail::CallbackNode* c);
+    static std::int64_t deadline_after(double delay);
+    static std::int64_t deadline_at(double when);
 
     detail::Scheduler sched_;
     detail::TaskBase stop_marker_;  // queued by stop(); run_forever returns when it is popped

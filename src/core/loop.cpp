@@ -8,16 +8,10 @@
 #include <memory>
 
 #include "core/loop_access.hpp"
-#include "core/thread_wakeups.hpp"
+#include "core/loop_impl.hpp"
 #include "io/io_handle.hpp"
-#include "io/poller.hpp"
 
 namespace asyncio {
-
-struct Loop::Impl {
-    detail::Poller poller;
-    detail::ThreadWakeups wakeups{poller};
-};
 
 namespace {
 
@@ -67,15 +61,18 @@ Loop& new_event_loop() {
     if (loop.is_running()) throw RuntimeError("can't reset a running event loop");
     loop.teardown();
     loop.closed_ = false;
+    loop.impl_->inbox.reopen();
     return loop;
 }
 
 Loop::Loop() : impl_(std::make_unique<Impl>()) {
+    stop_marker_.flags = detail::TaskBase::kCallback;  // step() handles it out of line
     sched_.now = detail::monotonic_ns();
     detail::tls_scheduler = &sched_;
 }
 
 Loop::~Loop() {
+    impl_->inbox.close();
     teardown();
     if (detail::tls_scheduler == &sched_) detail::tls_scheduler = nullptr;
     if (detail::tls_loop == this) detail::tls_loop = nullptr;
@@ -129,7 +126,8 @@ void Loop::run(detail::TaskBase* main) {
     for (;;) {
         // 1. One clock read per round: "now" pushes of this round all get this key.
         sched_.now = detail::monotonic_ns();
-        impl_->wakeups.poll(sched_);  // ThreadSafeFlags set on other threads
+        // Cross-thread wake-ups: ThreadSafeFlags, threadsafe callbacks, to_thread results, signals.
+        if (impl_->wakeups.poll(sched_)) [[unlikely]] detail::LoopInternals::take_foreign_work(*this);
         // 2. Run what is due, oldest (key, seq) first: the FIFO and expired timers merged.
         int budget = kStepsPerRound;
         while (detail::TaskBase* t = sched_.pop_due()) {
@@ -173,18 +171,10 @@ void Loop::poll_io(std::int64_t timeout_ns) {
 
 void Loop::step(detail::TaskBase* t) {
     using detail::TaskBase;
-    if (t == &stop_marker_) {
-        stop_marker_queued_ = false;
-        if (in_run_forever_) stopping_ = true;
-        return;
-    }
-    if ((t->flags & (TaskBase::kReportPending | TaskBase::kCallback)) != 0) [[unlikely]] {
-        if (t->has(TaskBase::kCallback)) {
-            t->state = detail::TaskState::Coro;  // out of every queue
-            static_cast<detail::LoopCallback*>(t)->fn(*static_cast<detail::LoopCallback*>(t));
-        } else {
-            report_unretrieved(t);
-        }
+    // One test sends the rare entries (callbacks, the stop marker, a late exception report)
+    // out of line; what remains is resuming a coroutine.
+    if ((t->flags & (TaskBase::kCallback | TaskBase::kReportPending)) != 0) [[unlikely]] {
+        step_special(t);
         return;
     }
     t->state = detail::TaskState::Running;
@@ -204,6 +194,23 @@ void Loop::step(detail::TaskBase* t) {
     }
     sched_.current = nullptr;
     if (t->done() && !t->has(TaskBase::kReportPending)) release_loop_ref(*t);
+}
+
+void Loop::step_special(detail::TaskBase* t) {
+    if (t == &stop_marker_) {
+        stop_marker_queued_ = false;
+        if (in_run_forever_) stopping_ = true;
+    } else if (t->has(detail::TaskBase::kCallback)) {
+        auto* cb = static_cast<detail::LoopCallback*>(t);
+        if (cb->fn != nullptr) {
+            t->state = detail::TaskState::Coro;  // the library's own (a timeout's deadline)
+            cb->fn(*cb);
+        } else {
+            run_callback(static_cast<detail::CallbackNode*>(cb));  // call_soon & co.
+        }
+    } else {
+        report_unretrieved(t);
+    }
 }
 
 void Loop::report_unretrieved(detail::TaskBase* t) {
@@ -239,6 +246,11 @@ void Loop::release_loop_ref(detail::TaskBase& t) noexcept {
 void Loop::teardown() noexcept {
     using detail::TaskBase;
     using detail::TaskState;
+    tearing_down_ = true;
+    // Threads first: after this no worker posts a result and no signal handler points here.
+    impl_->pool.shutdown();
+    impl_->signals.remove_all();
+    impl_->inbox.discard();
     // Pass 1: unlink every task from whatever it waits on and mark it finished-cancelled, so
     // that destructors run in pass 2 (a lock guard releasing, an event being set) find no
     // waiter to wake.
@@ -252,15 +264,20 @@ void Loop::teardown() noexcept {
         }
         t->flags &= static_cast<std::uint8_t>(~TaskBase::kReportPending);
     }
+    release_queued_callbacks();
     sched_.clear_queues();
     stop_marker_queued_ = false;
     // Pass 2: drop the loop's references; frames no Task handle refers to are destroyed now.
     while (all_ != nullptr) release_loop_ref(*all_);
-    sched_.clear_queues();  // anything a destructor pushed
+    release_queued_callbacks();  // anything a destructor scheduled
+    sched_.clear_queues();
+    impl_->inbox.discard();
+    tearing_down_ = false;
 }
 
 void Loop::close() {
     if (is_running()) throw RuntimeError("can't close a running event loop");
+    impl_->inbox.close();  // call_soon_threadsafe from now on: RuntimeError
     teardown();
     closed_ = true;
 }

@@ -2,7 +2,8 @@
 // the loop. The flag announces itself with one atomic exchange (and an eventfd write through
 // the poller only when that exchange flips `pending_` from false to true); the loop checks
 // `pending_` once per round with a relaxed load and, when set, scans its flags that have a
-// waiter. Everything but notify() runs on the loop's thread.
+// waiter. Everything but notify() runs on the loop's thread. Cross-thread callbacks
+// (callback_inbox.hpp) and signals (proc/signals.hpp) share the same notify().
 #pragma once
 
 #include <atomic>
@@ -21,9 +22,11 @@ public:
         if (!pending_.exchange(true, std::memory_order_acq_rel)) poller_.wake();
     }
 
-    /// Loop thread, once per round: wakes the waiters of flags that were set.
-    void poll(Scheduler& s) noexcept {
-        if (!pending_.load(std::memory_order_relaxed)) return;
+    /// Loop thread, once per round: wakes the waiters of flags that were set. True when a
+    /// notify() arrived since the last call (the caller then also drains its inbox and
+    /// pending signals, which announce themselves through the same notify()).
+    bool poll(Scheduler& s) noexcept {
+        if (!pending_.load(std::memory_order_relaxed)) return false;
         pending_.exchange(false, std::memory_order_acq_rel);
         for (ThreadSafeFlag* f = head_; f != nullptr;) {
             ThreadSafeFlag* next = f->next_;
@@ -33,6 +36,7 @@ public:
             }
             f = next;
         }
+        return true;
     }
 
     void add(ThreadSafeFlag* f) noexcept {

@@ -103,6 +103,23 @@ public:
         while (TaskBase* t = q.pop_front()) push_ready(t);
     }
 
+    /// Empties the run queue and the timer heap, handing each entry to `f` (teardown: the
+    /// loop releases the callbacks among them). Entries `f` queues are handed over too.
+    template <class F>
+    void drain_all(F&& f) {
+        while (head_ != nullptr || !timers.empty()) {
+            TaskBase* t = head_;
+            head_ = tail_ = nullptr;
+            while (t != nullptr) {
+                TaskBase* next = t->next;
+                t->next = nullptr;
+                f(t);
+                t = next;
+            }
+            while (!timers.empty()) f(timers.pop());
+        }
+    }
+
     /// Drops every queued entry without touching the tasks (teardown).
     void clear_queues() noexcept {
         head_ = tail_ = nullptr;

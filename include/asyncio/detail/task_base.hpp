@@ -85,7 +85,8 @@ public:
     static constexpr std::uint8_t kCancelled = 32;     ///< the outcome is a CancelledError
     static constexpr std::uint8_t kLoopRef = 64;       ///< the loop holds a reference
     static constexpr std::uint8_t kCallback = 128;     ///< not a task: a LoopCallback the loop
-                                                       ///< calls when it comes due (scheduler.hpp)
+                                                       ///< calls when it comes due (scheduler.hpp),
+                                                       ///< or the loop's stop marker
 
     // Queue links (run queue, WaitQueue) and the ordering key: (key, seq) totally orders
     // every push, as MicroPython's run queue does (SEMANTICS.md 2.2).

@@ -1,0 +1,36 @@
+// Loop::Impl: what the loop owns besides its scheduler: the poller, the cross-thread wake-up,
+// the inbox for callbacks from other threads, the to_thread worker pool and the signal
+// handlers. Private to the library's sources; LoopInternals hands it to them.
+#pragma once
+
+#include "asyncio/loop.hpp"
+#include "core/callback_inbox.hpp"
+#include "core/thread_wakeups.hpp"
+#include "io/poller.hpp"
+#include "proc/signals.hpp"
+#include "thread/worker_pool.hpp"
+
+namespace asyncio {
+
+struct Loop::Impl {
+    detail::Poller poller;
+    detail::ThreadWakeups wakeups{poller};
+    detail::CallbackInbox inbox;
+    detail::WorkerPool pool{inbox, wakeups};
+    detail::SignalHandlers signals{wakeups};
+};
+
+namespace detail {
+
+/// The library's own access to a Loop's private parts (one friend instead of many).
+struct LoopInternals {
+    static Loop::Impl& impl(Loop& loop) noexcept { return *loop.impl_; }
+    static Scheduler& scheduler(Loop& loop) noexcept { return loop.sched_; }
+    static bool closing(const Loop& loop) noexcept { return loop.closed_ || loop.tearing_down_; }
+    /// Loop thread, after a cross-thread wake-up: threadsafe callbacks, finished to_thread
+    /// calls and signals join the run queue, in that order.
+    static void take_foreign_work(Loop& loop);
+};
+
+}  // namespace detail
+}  // namespace asyncio

@@ -1,0 +1,107 @@
+// WorkerPool: see worker_pool.hpp.
+#include "thread/worker_pool.hpp"
+
+#include <pthread.h>
+
+#include <algorithm>
+
+#include "core/callback_inbox.hpp"
+#include "core/thread_wakeups.hpp"
+
+namespace asyncio::detail {
+
+std::size_t WorkerPool::default_max_workers() noexcept {
+    std::size_t cpus = std::thread::hardware_concurrency();
+    if (cpus == 0) cpus = 1;
+    return std::min<std::size_t>(32, cpus + 4);
+}
+
+void WorkerPool::submit(CallbackNode* job) {
+    std::unique_lock lock(mutex_);
+    job->inbox_next = nullptr;
+    if (tail_ != nullptr) {
+        tail_->inbox_next = job;
+    } else {
+        head_ = job;
+    }
+    tail_ = job;
+    ++queued_;
+    if (queued_ <= idle_) {
+        // An idle worker is left for this job (each queued job has claimed one).
+        lock.unlock();
+        work_ready_.notify_one();
+        return;
+    }
+    if (threads_.size() >= max_workers_) return;  // every worker busy: the job waits its turn
+    try {
+        threads_.emplace_back([this] { worker_main(); });
+    } catch (...) {
+        if (!threads_.empty()) return;  // the existing workers will get to it
+        // No thread at all: take the job back out and report.
+        head_ = tail_ = nullptr;
+        queued_ = 0;
+        lock.unlock();
+        job->release();
+        throw;
+    }
+}
+
+void WorkerPool::worker_main() {
+    ::pthread_setname_np(::pthread_self(), "asyncio-worker");
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        while (head_ == nullptr && !stopping_) {
+            ++idle_;
+            work_ready_.wait(lock);
+            --idle_;
+        }
+        if (stopping_) return;
+        CallbackNode* job = head_;
+        head_ = job->inbox_next;
+        if (head_ == nullptr) tail_ = nullptr;
+        --queued_;
+        job->inbox_next = nullptr;
+        lock.unlock();
+        job->work();
+        post_back(job);
+        lock.lock();
+    }
+}
+
+void WorkerPool::post_back(CallbackNode* job) noexcept {
+    if (!inbox_.push(job)) {
+        job->release();  // the loop closed meanwhile: nobody is left to hear the result
+        return;
+    }
+    wakeups_.notify();
+}
+
+void WorkerPool::shutdown() noexcept {
+    std::vector<std::thread> threads;
+    CallbackNode* dropped = nullptr;
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+        dropped = head_;
+        head_ = tail_ = nullptr;
+        queued_ = 0;
+        threads.swap(threads_);
+    }
+    work_ready_.notify_all();
+    for (std::thread& t : threads) t.join();
+    while (dropped != nullptr) {
+        CallbackNode* next = dropped->inbox_next;
+        dropped->inbox_next = nullptr;
+        dropped->release();
+        dropped = next;
+    }
+    std::lock_guard lock(mutex_);
+    stopping_ = false;
+}
+
+std::size_t WorkerPool::threads() const noexcept {
+    std::lock_guard lock(mutex_);
+    return threads_.size();
+}
+
+}  // namespace asyncio::detail
