@@ -5,6 +5,7 @@
 #include "asyncio/coro.hpp"
 #include "asyncio/errors.hpp"
 #include "asyncio/event.hpp"
+#include "asyncio/fd.hpp"
 #include "asyncio/gather.hpp"
 #include "asyncio/lock.hpp"
 #include "asyncio/loop.hpp"

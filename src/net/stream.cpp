@@ -18,6 +18,7 @@
 #include "asyncio/sleep.hpp"
 #include "asyncio/timeout.hpp"
 #include "io/sys.hpp"
+#include "net/pipe_io.hpp"
 #include "net/socket.hpp"
 #include "net/stream_state.hpp"
 #include "net/test_hooks.hpp"
@@ -27,11 +28,23 @@ namespace asyncio::detail {
 
 namespace {
 
+// send(MSG_NOSIGNAL) for sockets; write() with SIGPIPE held off for pipes and ttys.
+ssize_t send_some(const StreamState& s, const char* data, std::size_t len) noexcept {
+    if (s.socket) return sys::send(s.io.fd, data, len, MSG_NOSIGNAL);
+    return write_no_sigpipe(s.io.fd, data, len);
+}
+
 constexpr std::size_t kScratch = 256 * 1024;
 
 char* scratch() {
     thread_local std::unique_ptr<char[]> buffer(new char[kScratch]);
     return buffer.get();
+}
+
+// Sockets name their peer in errors ("recv 127.0.0.1:80: ..."); open_fd's pipes their fd.
+[[noreturn]] void throw_io_error(const StreamState& s, int err, const char* socket_op, const char* fd_op) {
+    if (s.socket) throw_net_error(err, socket_op, s.peer.host, s.peer.port);
+    throw std::system_error(err, std::generic_category(), std::string(fd_op) + " fd " + std::to_string(s.io.fd));
 }
 
 void check_open(const StreamState& s) {
@@ -53,7 +66,7 @@ Progress receive_some(StreamState& s) {
         return st == TlsStatus::WantRead ? Progress::WantRead : Progress::WantWrite;
     }
     for (;;) {
-        ssize_t n = sys::recv(s.io.fd, scratch(), kScratch, 0);
+        ssize_t n = s.socket ? sys::recv(s.io.fd, scratch(), kScratch, 0) : ::read(s.io.fd, scratch(), kScratch);
         if (n > 0) {
             if (static_cast<std::size_t>(n) < kScratch) s.io.readable = false;  // drained
             if (s.rpos == s.rbuf.size()) {
@@ -68,7 +81,7 @@ Progress receive_some(StreamState& s) {
             s.io.readable = false;
             return Progress::WantRead;
         }
-        if (errno != EINTR) throw_net_error(errno, "recv", s.peer.host, s.peer.port);
+        if (errno != EINTR) throw_io_error(s, errno, "recv", "read");
     }
 }
 
@@ -270,7 +283,7 @@ Coro<> flush(std::shared_ptr<StreamState> s, bool closing) {
             check_failed();
             continue;
         }
-        ssize_t n = sys::send(s->io.fd, data, len, MSG_NOSIGNAL);
+        ssize_t n = send_some(*s, data, len);
         if (n >= 0) {
             s->wpos += static_cast<std::size_t>(n);
             if (static_cast<std::size_t>(n) < len) s->io.writable = false;  // kernel buffer full
@@ -279,7 +292,7 @@ Coro<> flush(std::shared_ptr<StreamState> s, bool closing) {
         } else if (errno != EINTR) {
             int err = errno;
             try {
-                throw_net_error(err, "send", s->peer.host, s->peer.port);
+                throw_io_error(*s, err, "send", "write");
             } catch (const std::system_error&) {
                 fail(std::current_exception());
             }
@@ -315,7 +328,8 @@ Coro<> do_wait_closed(std::shared_ptr<StreamState> s) {
 
 }  // namespace
 
-StreamState::StreamState(int fd, Address peer_address) : peer(std::move(peer_address)) {
+StreamState::StreamState(int fd, Address peer_address, bool is_socket)
+    : peer(std::move(peer_address)), socket(is_socket) {
     io.fd = fd;
     io.readable = true;  // try first; EAGAIN or a short read clears it
     io.writable = true;
@@ -362,7 +376,7 @@ void StreamState::close_socket() noexcept {
         }
         tls.reset();
     } else if (wpos < wbuf.size()) {
-        ssize_t r = sys::send(io.fd, wbuf.data() + wpos, wbuf.size() - wpos, MSG_NOSIGNAL);
+        ssize_t r = send_some(*this, wbuf.data() + wpos, wbuf.size() - wpos);
         (void)r;
     }
     io_unwatch(io);
@@ -447,6 +461,9 @@ Coro<> Stream::wait_closed() {
 
 Address Stream::get_extra_info(std::string_view key) const {
     const detail::StreamState& s = state_of(state_);
+    if (!s.socket && (key == "peername" || key == "sockname")) {
+        throw std::invalid_argument("get_extra_info: '" + std::string(key) + "' needs a socket; this stream is over a pipe, FIFO or tty");
+    }
     if (key == "peername") return s.peer;
     if (key == "sockname") {
         sockaddr_storage addr{};

@@ -29,9 +29,11 @@ struct StreamState {
     Address peer;
     std::unique_ptr<TlsSession> tls;  // null for plain TCP
     double tls_shutdown_timeout = 30.0;  // seconds wait_closed() may spend on a TLS close
+    bool socket = true;  // false for open_fd's pipes, FIFOs and ttys: read()/write(), not recv/send
 
-    /// Takes ownership of the connected, non-blocking socket `fd` and watches it.
-    StreamState(int fd, Address peer_address);
+    /// Takes ownership of the connected, non-blocking socket `fd` (or, with `is_socket` false,
+    /// pipe / FIFO / tty) and watches it. On failure the fd is closed and the error raised.
+    StreamState(int fd, Address peer_address, bool is_socket = true);
     ~StreamState();
     StreamState(const StreamState&) = delete;
     StreamState& operator=(const StreamState&) = delete;
