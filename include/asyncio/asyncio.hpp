@@ -19,5 +19,6 @@
 #include "asyncio/timeout.hpp"
 #include "asyncio/timer_handle.hpp"
 #include "asyncio/tls.hpp"
+#include "asyncio/unix.hpp"
 #include "asyncio/wait.hpp"
 #include "asyncio/wait_for.hpp"

@@ -79,7 +79,7 @@ Stream open_fd(int fd) {
         sockaddr_storage addr{};
         socklen_t len = sizeof addr;
         if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-            peer = detail::to_address(reinterpret_cast<sockaddr*>(&addr));
+            peer = detail::to_address(reinterpret_cast<sockaddr*>(&addr), len);
         }
     }
     std::shared_ptr<detail::StreamState> state;

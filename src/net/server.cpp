@@ -1,6 +1,7 @@
 // start_server and Server: a listening socket, an accept task, one task per connection.
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,6 +16,7 @@
 #include "asyncio/timeout.hpp"
 #include "asyncio/tls.hpp"
 #include "io/sys.hpp"
+#include "net/listener.hpp"
 #include "net/socket.hpp"
 #include "net/stream_state.hpp"
 #include "net/tls_session.hpp"
@@ -41,12 +43,28 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
     // destroyed before its first step leaves an expired entry, which close() skips.
     std::unordered_map<StreamState*, std::weak_ptr<StreamState>> handshaking;
 
+    bool tcp = true;          // false for Unix sockets (no Nagle to disable)
+    std::string socket_file;  // Unix: the socket file to remove on close ("" for none)
+    dev_t socket_dev = 0;     // ... only if it is still the one we bound (same device and inode)
+    ino_t socket_ino = 0;
+
     ~ServerState() { close_socket(); }
     void close_socket() noexcept {
         if (io.fd < 0) return;
         io_unwatch(io);
         sys::close(io.fd);
         io.fd = -1;
+        remove_socket_file();
+    }
+    // As CPython's cleanup_socket: leave the path alone if someone replaced the file since.
+    void remove_socket_file() noexcept {
+        if (socket_file.empty()) return;
+        struct stat st {};
+        if (::lstat(socket_file.c_str(), &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == socket_dev &&
+            st.st_ino == socket_ino) {
+            ::unlink(socket_file.c_str());
+        }
+        socket_file.clear();
     }
 };
 
@@ -114,10 +132,10 @@ Coro<> accept_loop(std::weak_ptr<ServerState> weak) {
             if (accept_call == nullptr) accept_call = sys::accept4;
             int fd = accept_call(server->io.fd, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
             if (fd >= 0) {
-                set_nodelay(fd);
+                if (server->tcp) set_nodelay(fd);
                 std::shared_ptr<StreamState> stream;
                 try {
-                    stream = std::make_shared<StreamState>(fd, to_address(reinterpret_cast<sockaddr*>(&addr)));
+                    stream = std::make_shared<StreamState>(fd, to_address(reinterpret_cast<sockaddr*>(&addr), len));
                 } catch (const std::system_error&) {
                     continue;  // epoll_ctl(ADD) failed (the state closed the socket): drop this one only
                 }
@@ -161,8 +179,6 @@ Coro<Server> listen_impl(ConnectionCallback callback, std::string host, std::uin
     const Endpoint& ep = endpoints.front();
     auto server = std::make_shared<ServerState>();
     server->host = host.empty() ? std::string("0.0.0.0") : host;
-    server->callback = std::move(callback);
-    server->context = std::move(context);
     server->io.fd = open_tcp_socket(ep.family(), "bind", server->host, port);
     int one = 1;
     ::setsockopt(server->io.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -174,6 +190,15 @@ Coro<Server> listen_impl(ConnectionCallback callback, std::string host, std::uin
     socklen_t len = sizeof bound;
     ::getsockname(server->io.fd, reinterpret_cast<sockaddr*>(&bound), &len);
     server->port = to_address(reinterpret_cast<sockaddr*>(&bound)).port;
+    co_return co_await serve_listener(std::move(server), std::move(callback), std::move(context));
+}
+
+}  // namespace
+
+Coro<Server> serve_listener(std::shared_ptr<ServerState> server, ConnectionCallback callback,
+                            std::optional<ssl::SSLContext> context) {
+    server->callback = std::move(callback);
+    server->context = std::move(context);
     io_watch(server->io);
     server->accept_task = create_task(accept_loop(server));
     try {
@@ -185,7 +210,21 @@ Coro<Server> listen_impl(ConnectionCallback callback, std::string host, std::uin
     co_return Server(server);
 }
 
-}  // namespace
+std::shared_ptr<ServerState> make_unix_server_state(int fd, std::string path, std::string socket_file) {
+    auto server = std::make_shared<ServerState>();
+    server->io.fd = fd;
+    server->host = std::move(path);
+    server->tcp = false;
+    if (!socket_file.empty()) {
+        struct stat st {};
+        if (::stat(socket_file.c_str(), &st) == 0) {
+            server->socket_dev = st.st_dev;
+            server->socket_ino = st.st_ino;
+            server->socket_file = std::move(socket_file);
+        }
+    }
+    return server;
+}
 
 }  // namespace asyncio::detail
 

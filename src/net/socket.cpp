@@ -5,9 +5,12 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 
 #include "io/sys.hpp"
@@ -34,7 +37,7 @@ std::string host_port(const std::string& host, std::uint16_t port) {
     return host + ":" + std::to_string(port);
 }
 
-Address to_address(const sockaddr* sa) noexcept {
+Address to_address(const sockaddr* sa, socklen_t len) noexcept {
     char text[INET6_ADDRSTRLEN] = "";
     Address a;
     if (sa->sa_family == AF_INET) {
@@ -45,6 +48,23 @@ Address to_address(const sockaddr* sa) noexcept {
         auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
         ::inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
         a.port = ntohs(in6->sin6_port);
+    } else if (sa->sa_family == AF_UNIX) {
+        auto* un = reinterpret_cast<const sockaddr_un*>(sa);
+        constexpr std::size_t path_offset = offsetof(sockaddr_un, sun_path);
+        if (len != 0 && len <= path_offset) return a;  // unnamed (e.g. a connecting client)
+        std::size_t n = 0;
+        if (len == 0) {
+            n = ::strnlen(un->sun_path, sizeof un->sun_path);
+            if (n == 0 && un->sun_path[1] != '\0') n = 1 + ::strnlen(un->sun_path + 1, sizeof un->sun_path - 1);
+        } else {
+            std::size_t max = std::min<std::size_t>(sizeof un->sun_path, len - path_offset);
+            n = un->sun_path[0] == '\0' ? max : ::strnlen(un->sun_path, max);  // abstract: every byte counts
+        }
+        try {
+            a.host.assign(un->sun_path, n);
+        } catch (...) {
+        }
+        return a;
     }
     a.host = text;
     return a;

@@ -22,8 +22,9 @@ struct Endpoint {
 
 /// "host:port", or "[v6]:port".
 std::string host_port(const std::string& host, std::uint16_t port);
-/// The address of a socket address.
-Address to_address(const sockaddr* sa) noexcept;
+/// The address of a socket address. Unix sockets: {path, 0}, an abstract name starting with
+/// '\0' (its length taken from `len`; without it, up to the first NUL after the leading one).
+Address to_address(const sockaddr* sa, socklen_t len = 0) noexcept;
 
 /// std::system_error whose what() is "<operation> <host:port>: <strerror>".
 [[noreturn]] void throw_net_error(int err, const char* operation, const std::string& host, std::uint16_t port);

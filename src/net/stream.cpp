@@ -471,7 +471,7 @@ Address Stream::get_extra_info(std::string_view key) const {
         if (s.fd_closed || ::getsockname(s.io.fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
             throw RuntimeError("Stream is closed");
         }
-        return detail::to_address(reinterpret_cast<sockaddr*>(&addr));
+        return detail::to_address(reinterpret_cast<sockaddr*>(&addr), len);
     }
     throw std::invalid_argument("get_extra_info: unknown key '" + std::string(key) + "' (expected peername or sockname)");
 }
