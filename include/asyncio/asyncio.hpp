@@ -9,6 +9,8 @@
 #include "asyncio/gather.hpp"
 #include "asyncio/lock.hpp"
 #include "asyncio/loop.hpp"
+#include "asyncio/queue.hpp"
+#include "asyncio/semaphore.hpp"
 #include "asyncio/server.hpp"
 #include "asyncio/sleep.hpp"
 #include "asyncio/stream.hpp"

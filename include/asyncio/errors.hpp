@@ -71,4 +71,23 @@ private:
     std::vector<std::exception_ptr> exceptions_;
 };
 
+/// Queue::put_nowait on a full queue (CPython's asyncio.QueueFull).
+class QueueFull : public std::runtime_error {
+public:
+    QueueFull() : std::runtime_error("QueueFull") {}
+};
+
+/// Queue::get_nowait on an empty queue (CPython's asyncio.QueueEmpty).
+class QueueEmpty : public std::runtime_error {
+public:
+    QueueEmpty() : std::runtime_error("QueueEmpty") {}
+};
+
+/// Putting into a queue after shutdown(), or getting from one shut down and empty
+/// (CPython's asyncio.QueueShutDown, 3.13).
+class QueueShutDown : public std::runtime_error {
+public:
+    QueueShutDown() : std::runtime_error("QueueShutDown") {}
+};
+
 }  // namespace asyncio
