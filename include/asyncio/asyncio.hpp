@@ -2,6 +2,7 @@
 // The umbrella header: includes every public header, declares nothing itself.
 #pragma once
 
+#include "asyncio/condition.hpp"
 #include "asyncio/coro.hpp"
 #include "asyncio/errors.hpp"
 #include "asyncio/event.hpp"
