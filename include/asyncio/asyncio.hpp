@@ -4,6 +4,7 @@
 
 #include "asyncio/condition.hpp"
 #include "asyncio/coro.hpp"
+#include "asyncio/datagram.hpp"
 #include "asyncio/errors.hpp"
 #include "asyncio/event.hpp"
 #include "asyncio/fd.hpp"
