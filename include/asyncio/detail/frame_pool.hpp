@@ -4,7 +4,8 @@
 // malloc returns freed frames to the kernel in bursts (heap trimming) and faults them back in;
 // these free lists keep them. Fast path: pop or push one list head, no lock, no system call.
 // Frames over 512 bytes go to the global allocator. A frame freed on another thread joins that
-// thread's lists; lists of an exiting thread go to a shared pool that refills other threads.
+// thread's lists; at thread exit (after its loop and every thread_local are destroyed) its
+// lists and the rest of its slab go to a shared pool that refills other threads.
 //
 // With ASYNCIO_SYSTEM_FRAME_ALLOCATOR (set for sanitizer builds, so ASan sees every frame),
 // frames come straight from ::operator new.
@@ -32,6 +33,10 @@ inline thread_local constinit FrameLists tls_frame_lists{};
 
 /// Slow path: refills size class `cls` (blocks of (cls + 1) * 16 bytes) and returns one block.
 void* refill_frames(std::size_t cls);
+
+/// Bytes of slab memory the pool has taken from the system so far (all threads): it grows
+/// with the peak number of live frames, not with the number of threads that came and went.
+std::size_t frame_pool_slab_bytes() noexcept;
 
 inline void* allocate_frame(std::size_t n) {
     std::size_t cls = (n - 1) / FrameLists::kGranule;
