@@ -159,11 +159,12 @@ TEST_F(ToThread, CloseWaitsForACallInProgressAndDestroysTheWaitingTask) {
     auto started = std::make_shared<std::atomic<bool>>(false);
     auto finished = std::make_shared<std::atomic<bool>>(false);
     auto waiter = [](std::shared_ptr<std::atomic<bool>> s, std::shared_ptr<std::atomic<bool>> f) -> Coro<> {
-        co_await to_thread([s, f] {
+        auto call = [s, f] {  // named: g++ 12 destroys a capturing lambda in co_await twice
             *s = true;
             std::this_thread::sleep_for(std::chrono::milliseconds(30));
             *f = true;
-        });
+        };
+        co_await to_thread(call);
         ADD_FAILURE() << "the waiting task must not resume after close()";
     };
     Task<> t = create_task(waiter(started, finished));
