@@ -85,3 +85,57 @@ TEST_F(Pitfalls, PassingStateAsAParameterOfACaptureLessLambdaIsSafe) {
     EXPECT_TRUE(dead);
     EXPECT_EQ(run([](Task<std::string> t) -> Coro<std::string> { co_return co_await t; }(task)), "hello");
 }
+
+// Issue 10 point 17: the safe forms of two g++ 12 / clang 14 miscompilations.
+namespace {
+
+struct Job {
+    int id;
+    std::string payload;
+};
+
+struct Counted {
+    static inline int live = 0;
+    std::string text;
+    explicit Counted(std::string t) : text(std::move(t)) { ++live; }
+    Counted(Counted&& o) noexcept : text(std::move(o.text)) { ++live; }
+    Counted(const Counted&) = delete;
+    ~Counted() { --live; }
+};
+
+Coro<std::string> describe(Job job) { co_return std::to_string(job.id) + ":" + job.payload; }
+Coro<std::size_t> length(Counted c) { co_return c.text.size(); }
+Coro<int> one() { co_return 1; }
+Coro<int> two() { co_return 2; }
+
+}  // namespace
+
+TEST_F(Pitfalls, ANamedValueBeforeTheCoAwaitIsDestroyedOnce) {
+    auto main = []() -> Coro<> {
+        std::string s(100, 'x');        // heap-allocated: a double free would be caught
+        Job job{1, std::move(s)};       // SAFE: named first (not `co_await describe(Job{...})`)
+        EXPECT_EQ(co_await describe(std::move(job)), "1:" + std::string(100, 'x'));
+        Counted c("hello");
+        EXPECT_EQ(co_await length(std::move(c)), 5u);
+    };
+    run(main());
+    EXPECT_EQ(Counted::live, 0);  // every object destroyed exactly once
+}
+
+TEST_F(Pitfalls, IfElseAndANamedArgumentReplaceTheConditionalOperator) {
+    auto main = []() -> Coro<> {
+        for (bool flag : {true, false}) {
+            int v;
+            if (flag) {  // SAFE: not `v = flag ? co_await one() : co_await two();`
+                v = co_await one();
+            } else {
+                v = co_await two();
+            }
+            EXPECT_EQ(v, flag ? 1 : 2);
+            std::string arg = flag ? std::string("yes") : std::string("no");  // SAFE: named first
+            EXPECT_EQ(co_await length(Counted(std::move(arg))), flag ? 3u : 2u);
+        }
+    };
+    run(main());
+    EXPECT_EQ(Counted::live, 0);
+}
