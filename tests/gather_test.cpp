@@ -35,6 +35,23 @@ Coro<> logged_sleep(Lines* out, std::string name, int ms) {
     }
 }
 
+// Fails once `go` is set: the test decides when, so no timer race decides the order.
+Coro<int> raise_when(Event* go, std::string what) {
+    co_await go->wait();
+    throw std::runtime_error(what);
+}
+
+Coro<> logged_wait(Lines* out, std::string name, Event* go) {
+    co_await go->wait();
+    out->push_back(name + " finished");
+}
+
+// Yields until `lines` is no longer empty (at most `rounds` times): the exception handler's
+// report of an unawaited failure comes a few steps after the failure.
+Coro<> yield_until_reported(const Lines* lines, int rounds = 20) {
+    for (int i = 0; i < rounds && lines->empty(); ++i) co_await sleep(0);
+}
+
 std::string what_of(const std::exception_ptr& e) {
     try {
         std::rethrow_exception(e);
@@ -125,17 +142,25 @@ TEST_F(GatherTest, AGatheredTaskMayAlsoBeAwaitedElsewhere) {
 
 TEST_F(GatherTest, TheFirstExceptionPropagatesAndOtherTasksKeepRunning) {
     static Lines out;
+    static Lines reported;
     out.clear();
+    reported.clear();
     get_event_loop().set_exception_handler(
-        [](Loop&, const ExceptionContext& c) { out.push_back("reported " + what_of(c.exception)); });
+        [](Loop&, const ExceptionContext& c) { reported.push_back("reported " + what_of(c.exception)); });
     auto main = [](Lines* o) -> Coro<> {
-        Task<> slow = create_task(logged_sleep(o, "slow", 20));
+        Event release_second, release_slow;
+        Task<> slow = create_task(logged_wait(o, "slow", &release_slow));
         try {
-            co_await gather(raise_after(5, "second"), raise_after(1, "first"), slow);
+            co_await gather(raise_when(&release_second, "second"), raise_after(0, "first"), slow);
             ADD_FAILURE() << "expected an exception";
         } catch (const std::runtime_error& e) {
             o->push_back(std::string("caught ") + e.what());
         }
+        // "second" fails only now, after gather gave up on it: nobody watches it any more.
+        release_second.set();
+        co_await yield_until_reported(&reported);
+        o->insert(o->end(), reported.begin(), reported.end());
+        release_slow.set();
         co_await slow;  // not cancelled by the failure
     };
     run(main(&out));
@@ -149,8 +174,11 @@ TEST_F(GatherTest, ALaterFailureOfAnUnwatchedTaskReachesTheExceptionHandler) {
     get_event_loop().set_exception_handler(
         [](Loop&, const ExceptionContext& c) { reported.push_back(what_of(c.exception)); });
     auto main = []() -> Coro<> {
-        EXPECT_THROW(co_await gather(raise_after(1, "first"), raise_after(5, "later")), std::runtime_error);
-        co_await sleep_ms(20);
+        Event release_later;
+        EXPECT_THROW(co_await gather(raise_after(0, "first"), raise_when(&release_later, "later")),
+                     std::runtime_error);
+        release_later.set();
+        co_await yield_until_reported(&reported);
     };
     run(main());
     EXPECT_EQ(reported, (Lines{"later"}));
