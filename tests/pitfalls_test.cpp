@@ -4,6 +4,7 @@
 #include <asyncio/asyncio.hpp>
 
 #include <string>
+#include <type_traits>
 
 #include "support/test_loop.hpp"
 
@@ -138,4 +139,24 @@ TEST_F(Pitfalls, IfElseAndANamedArgumentReplaceTheConditionalOperator) {
     };
     run(main());
     EXPECT_EQ(Counted::live, 0);
+}
+
+namespace {
+
+Coro<std::string> host_of(Address a) { co_return a.host + ":" + std::to_string(a.port); }
+
+}  // namespace
+
+// Address has a constructor (it is not an aggregate), so the braced temporary inside the
+// co_await expression is destroyed once even on g++ 12; the host name is longer than the
+// small-string buffer, so a double destruction would be a double free under ASan.
+TEST_F(Pitfalls, AnAddressWrittenInsideACoAwaitIsDestroyedOnce) {
+    static_assert(!std::is_aggregate_v<Address>);
+    auto main = []() -> Coro<std::string> {
+        co_return co_await host_of(Address{"a-host-name-longer-than-the-small-string-buffer", 7});
+    };
+    EXPECT_EQ(run(main()), "a-host-name-longer-than-the-small-string-buffer:7");
+    auto [host, port] = Address{"h", 1};
+    EXPECT_EQ(host, "h");
+    EXPECT_EQ(port, 1);
 }

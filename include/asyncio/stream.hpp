@@ -40,6 +40,13 @@ class SSLContext;
 
 /// A peer's address: `auto [host, port] = stream.get_extra_info("peername");`
 struct Address {
+    Address() = default;
+    // A constructor, so Address is not an aggregate: g++ 12 destroys a braced aggregate
+    // temporary twice inside a co_await expression; with a constructor, writing
+    // `co_await f(Address{"127.0.0.1", 0})` is safe (tests/pitfalls_test.cpp checks it).
+    Address(std::string host_name, std::uint16_t port_number)
+        : host(std::move(host_name)), port(port_number) {}
+
     std::string host;
     std::uint16_t port = 0;
     friend bool operator==(const Address&, const Address&) = default;
