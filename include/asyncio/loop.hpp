@@ -134,7 +134,8 @@ public:
     /// NaN: std::invalid_argument). Loop thread only.
     template <class F>
     TimerHandle call_later(double delay, F&& f) {
-        return schedule_at(deadline_after(delay), detail::make_callback(std::forward<F>(f)));
+        const std::int64_t deadline = deadline_after(delay);  // may throw: before the node exists
+        return schedule_at(deadline, detail::make_callback(std::forward<F>(f)));
     }
     template <class Rep, class Period, class F>
     TimerHandle call_later(std::chrono::duration<Rep, Period> delay, F&& f) {
@@ -144,7 +145,8 @@ public:
     /// std::chrono::steady_clock), or at a steady_clock time point. Loop thread only.
     template <class F>
     TimerHandle call_at(double when, F&& f) {
-        return schedule_at(deadline_at(when), detail::make_callback(std::forward<F>(f)));
+        const std::int64_t deadline = deadline_at(when);  // may throw: before the node exists
+        return schedule_at(deadline, detail::make_callback(std::forward<F>(f)));
     }
     template <class F>
     TimerHandle call_at(std::chrono::steady_clock::time_point when, F&& f) {
