@@ -10,7 +10,7 @@
 // never with the number of awaits a loop performs. g++ 12 does not turn symmetric transfer
 // into a tail call at -O0/-O1 or under ASan, so CoroAwaiter resumes the child directly and
 // returns false when it completed without suspending; only a child that really suspended
-// transfers back to its parent from final_suspend (PERFORMANCE.md T6). Regression test:
+// transfers back to its parent from final_suspend. Regression test:
 // CoroTest.AMillionSynchronousAwaitsDoNotGrowTheStack.
 #pragma once
 

@@ -30,7 +30,7 @@ namespace detail {
 void spawn(TaskBase& t, std::coroutine_handle<> frame);
 /// Destroys a task whose last reference was dropped.
 void destroy_task(TaskBase& t) noexcept;
-/// Task::cancel (SEMANTICS.md 4.1).
+/// Task::cancel.
 bool cancel_task(TaskBase& t);
 /// Links `waiter` on `target` and parks the current task (suspended at `h`) until notified.
 void await_task(TaskBase& target, TaskWaiter& waiter, std::coroutine_handle<> h);

@@ -1,4 +1,4 @@
-// Coroutine frame allocation: per-thread free lists by 16-byte size class (PERFORMANCE.md T5).
+// Coroutine frame allocation: per-thread free lists by 16-byte size class.
 //
 // Every task is one coroutine frame, so spawning a task costs one frame allocation. glibc's
 // malloc returns freed frames to the kernel in bursts (heap trimming) and faults them back in;

@@ -1,7 +1,7 @@
 // Scheduler: the hot half of the event loop, inline so that awaiters compile to a few
 // instructions. The cold half (the run loop, cancel, completion, teardown) is src/core/.
 //
-// Ordering (SEMANTICS.md 2.2): every push gets (key, seq). "Wake now" pushes go to an
+// Ordering: every push gets (key, seq). "Wake now" pushes go to an
 // intrusive FIFO with key = the round's cached time, so the FIFO is already sorted; sleepers
 // go to the timer heap with key = their deadline. pop_due() takes whichever head is smaller,
 // which is exactly MicroPython's single-heap order without paying for a heap per switch.

@@ -89,7 +89,7 @@ public:
                                                        ///< or the loop's stop marker
 
     // Queue links (run queue, WaitQueue) and the ordering key: (key, seq) totally orders
-    // every push, as MicroPython's run queue does (SEMANTICS.md 2.2).
+    // every push, as MicroPython's run queue does.
     TaskBase* next = nullptr;
     TaskBase* prev = nullptr;
     std::int64_t key = 0;

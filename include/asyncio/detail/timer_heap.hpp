@@ -3,7 +3,7 @@
 // A 4-ary min-heap with the deadline stored in the array (cache-friendly sift) and the task's
 // position kept in TaskBase::heap_index, so cancel() removes a sleeper in O(log n) and
 // cancelled timers never accumulate. Equal deadlines come out in push order (the sequence
-// number is the tie-break), as MicroPython's heap does (SEMANTICS.md 2.2).
+// number is the tie-break), as MicroPython's heap does.
 //
 // Hot path: insert/pop/remove allocate nothing once the array has grown to the high-water
 // mark of simultaneous sleepers, take no lock and make no system call.
