@@ -8,12 +8,15 @@ install(TARGETS asyncio EXPORT asyncioTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY include/asyncio DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/include/asyncio/version.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/asyncio)
 install(EXPORT asyncioTargets NAMESPACE asyncio:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/asyncio)
 
 configure_package_config_file(cmake/asyncioConfig.cmake.in
   ${CMAKE_CURRENT_BINARY_DIR}/asyncioConfig.cmake
   INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/asyncio)
+# find_package(asyncio 0.1) accepts any 0.x.y >= 0.1: the public API keeps source
+# compatibility within a major version (CHANGELOG.md, "API stability").
 write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/asyncioConfigVersion.cmake
-  COMPATIBILITY SameMinorVersion)
+  COMPATIBILITY SameMajorVersion)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/asyncioConfig.cmake ${CMAKE_CURRENT_BINARY_DIR}/asyncioConfigVersion.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/asyncio)

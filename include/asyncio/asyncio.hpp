@@ -24,5 +24,6 @@
 #include "asyncio/timer_handle.hpp"
 #include "asyncio/tls.hpp"
 #include "asyncio/unix.hpp"
+#include "asyncio/version.hpp"
 #include "asyncio/wait.hpp"
 #include "asyncio/wait_for.hpp"
