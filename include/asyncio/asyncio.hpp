@@ -16,6 +16,7 @@
 #include "asyncio/server.hpp"
 #include "asyncio/sleep.hpp"
 #include "asyncio/stream.hpp"
+#include "asyncio/subprocess.hpp"
 #include "asyncio/task.hpp"
 #include "asyncio/task_group.hpp"
 #include "asyncio/thread_safe_flag.hpp"

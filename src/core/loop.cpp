@@ -269,6 +269,8 @@ void Loop::teardown() noexcept {
     stop_marker_queued_ = false;
     // Pass 2: drop the loop's references; frames no Task handle refers to are destroyed now.
     while (all_ != nullptr) release_loop_ref(*all_);
+    // Children still running are killed and reaped (no zombie outlives the loop's watch).
+    impl_->children.close_all();
     release_queued_callbacks();  // anything a destructor scheduled
     sched_.clear_queues();
     impl_->inbox.discard();

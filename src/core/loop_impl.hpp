@@ -1,12 +1,13 @@
 // Loop::Impl: what the loop owns besides its scheduler: the poller, the cross-thread wake-up,
-// the inbox for callbacks from other threads, the to_thread worker pool and the signal
-// handlers. Private to the library's sources; LoopInternals hands it to them.
+// the inbox for callbacks from other threads, the to_thread worker pool, the signal
+// handlers and the child processes (pidfds watched until each child is reaped). Private to the library's sources; LoopInternals hands it to them.
 #pragma once
 
 #include "asyncio/loop.hpp"
 #include "core/callback_inbox.hpp"
 #include "core/thread_wakeups.hpp"
 #include "io/poller.hpp"
+#include "proc/child_watcher.hpp"
 #include "proc/signals.hpp"
 #include "thread/worker_pool.hpp"
 
@@ -18,6 +19,7 @@ struct Loop::Impl {
     detail::CallbackInbox inbox;
     detail::WorkerPool pool{inbox, wakeups};
     detail::SignalHandlers signals{wakeups};
+    detail::ChildWatcher children;  // after the poller: it unwatches its pidfds
 };
 
 namespace detail {
