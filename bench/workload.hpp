@@ -30,6 +30,8 @@ int run_to_thread(const std::string& label);
 int run_call_soon_threadsafe(const std::string& label);
 int run_w8(const std::string& label);
 int run_w9(const std::string& label);
+/// SP: subprocess spawn + wait of /bin/true, microseconds per child.
+int run_spawn(const std::string& label);
 /// W6: `server PORT` / `tls-server PORT CERT KEY` (argv as main's); serve until killed.
 int run_server(int argc, char** argv);
 int run_tls_server(int argc, char** argv);
