@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -515,4 +516,71 @@ TEST_F(SubprocessFallbackTest, LoopCloseKillsAndReaps) {
     }());
     get_event_loop().close();
     EXPECT_EQ(p.returncode(), -SIGKILL);
+}
+
+// ---- Failures of the system around the child --------------------------------------------------
+
+TEST_F(SubprocessTest, ChildReapedBySomeoneElseReports255) {
+    // Other code calling waitpid() on our child takes its status; as CPython, 255 then.
+    int code = run([]() -> Coro<int> {
+        Process p = co_await create_subprocess_shell("exit 3");
+        int status = 0;
+        EXPECT_EQ(::waitpid(p.pid(), &status, 0), p.pid());
+        co_return co_await p.wait();
+    }());
+    EXPECT_EQ(code, 255);
+}
+
+namespace {
+
+/// Lowers RLIMIT_NOFILE so that the next fd this process opens fails with EMFILE.
+class NoMoreFds {
+public:
+    NoMoreFds() {
+        ::getrlimit(RLIMIT_NOFILE, &old_);
+        int lowest_free = ::fcntl(0, F_DUPFD, 0);
+        ::close(lowest_free);
+        rlimit low = old_;
+        low.rlim_cur = static_cast<rlim_t>(lowest_free);
+        ::setrlimit(RLIMIT_NOFILE, &low);
+    }
+    ~NoMoreFds() { ::setrlimit(RLIMIT_NOFILE, &old_); }
+    NoMoreFds(const NoMoreFds&) = delete;
+    NoMoreFds& operator=(const NoMoreFds&) = delete;
+
+private:
+    rlimit old_{};
+};
+
+}  // namespace
+
+TEST_F(SubprocessTest, NoFdForThePipesIsSystemErrorAndNoChild) {
+    run([]() -> Coro<> {
+        std::vector<std::string> no_args;
+        ProcessOptions opts{.in = PIPE, .out = PIPE};
+        NoMoreFds limit;
+        try {
+            (void)co_await create_subprocess_exec("cat", no_args, opts);
+            ADD_FAILURE() << "no exception";
+        } catch (const std::system_error& e) {
+            EXPECT_EQ(e.code().value(), EMFILE);
+        }
+    }());
+}
+
+TEST_F(SubprocessTest, NoFdForThePidfdKillsAndReapsTheChild) {
+    // The child is already running when pidfd_open fails: it must be killed and reaped, not
+    // left behind (TearDown checks there is no child).
+    run([]() -> Coro<> {
+        std::vector<std::string> args{"3600"};
+        ProcessOptions opts;
+        NoMoreFds limit;
+        try {
+            (void)co_await create_subprocess_exec("sleep", args, opts);
+            ADD_FAILURE() << "no exception";
+        } catch (const std::system_error& e) {
+            EXPECT_EQ(e.code().value(), EMFILE);
+        }
+    }());
+    EXPECT_TRUE(asyncio::testing::no_children());
 }
