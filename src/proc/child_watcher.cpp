@@ -24,8 +24,8 @@ namespace asyncio::detail {
 namespace {
 
 int pidfd_open(pid_t pid) noexcept {
-    if (g_pidfd_disabled.load(std::memory_order_relaxed)) {
-        errno = ENOSYS;
+    if (int injected = g_pidfd_open_errno.load(std::memory_order_relaxed); injected != 0) {
+        errno = injected;
         return -1;
     }
 #ifdef SYS_pidfd_open

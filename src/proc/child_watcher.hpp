@@ -85,7 +85,11 @@ private:
 /// with its helper thread started. Sets `is_pidfd`. Throws std::system_error.
 int open_exit_fd(pid_t pid, bool& is_pidfd);
 
-/// Test seam: when set, pidfd_open is treated as missing (ENOSYS) so that the fallback runs.
-inline std::atomic<bool> g_pidfd_disabled{false};
+/// Test seams (0 in every program): when set, pidfd_open fails with this errno (ENOSYS runs
+/// the fallback), and the stdio pipe2 of create_subprocess_* fails with that one. An fd limit
+/// (RLIMIT_NOFILE) would reach the same paths, but the sanitizers' runtimes need fds of their
+/// own while the library throws.
+inline std::atomic<int> g_pidfd_open_errno{0};
+inline std::atomic<int> g_stdio_pipe_errno{0};
 
 }  // namespace asyncio::detail

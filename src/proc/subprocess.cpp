@@ -62,6 +62,9 @@ PipeEnds make_pipe(bool child_reads) {
     int p[2];
     // Close-on-exec on both ends: the child gets its end through dup2 (which clears the flag
     // on the copy); no other child spawned meanwhile by another thread inherits either.
+    if (int injected = detail::g_stdio_pipe_errno.load(std::memory_order_relaxed); injected != 0) {
+        detail::throw_system_error(injected, "pipe2 (subprocess stdio)");
+    }
     if (::pipe2(p, O_CLOEXEC) != 0) detail::throw_system_error(errno, "pipe2 (subprocess stdio)");
     PipeEnds ends;
     ends.parent.reset(child_reads ? p[1] : p[0]);

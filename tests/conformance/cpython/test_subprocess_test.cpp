@@ -42,10 +42,11 @@ private:
     int fds_ = 0;
 };
 
-// PROGRAM_BLOCKED upstream.
+// PROGRAM_BLOCKED upstream. Its stdout and stderr are not ctest's pipes, so that a crash of
+// the test cannot leave ctest waiting for a sleeping child.
 Coro<Process> blocked() {
     std::vector<std::string> args{"3600"};
-    ProcessOptions opts;
+    ProcessOptions opts{.out = DEVNULL, .err = DEVNULL};
     co_return co_await create_subprocess_exec("sleep", args, opts);
 }
 
@@ -112,7 +113,7 @@ TEST_F(CPythonSubprocess, test_send_signal) {
     ::sigaction(SIGHUP, &dfl, &old);
     int code = run([]() -> Coro<int> {
         std::vector<std::string> args{"-c", "echo sleeping; exec sleep 3600"};
-        ProcessOptions opts{.out = PIPE};
+        ProcessOptions opts{.out = PIPE, .err = DEVNULL};
         Process p = co_await create_subprocess_exec("/bin/sh", args, opts);
         EXPECT_EQ(co_await p.out.readline(), "sleeping\n");  // it is running now
         p.send_signal(SIGHUP);
