@@ -3,7 +3,11 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS asyncio EXPORT asyncioTargets
+set(_asyncio_installed asyncio)
+if(ASYNCIO_BUILD_SHARED)
+  list(APPEND _asyncio_installed asyncio_shared)
+endif()
+install(TARGETS ${_asyncio_installed} EXPORT asyncioTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
@@ -20,3 +24,14 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/asyncioConfigVersio
   COMPATIBILITY SameMajorVersion)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/asyncioConfig.cmake ${CMAKE_CURRENT_BINARY_DIR}/asyncioConfigVersion.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/asyncio)
+
+# pkg-config: asyncio.pc in <libdir>/pkgconfig, with paths relative to its own directory so
+# that an install moved elsewhere (or made with cmake --install --prefix) still works.
+set(_asyncio_pc_dir "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
+string(REGEX REPLACE "[^/]+" ".." ASYNCIO_PC_TO_PREFIX "${_asyncio_pc_dir}")
+set(ASYNCIO_PC_DEFINES "")
+if(NOT ASYNCIO_FRAME_POOL)
+  set(ASYNCIO_PC_DEFINES " -DASYNCIO_SYSTEM_FRAME_ALLOCATOR")
+endif()
+configure_file(cmake/asyncio.pc.in ${CMAKE_CURRENT_BINARY_DIR}/asyncio.pc @ONLY)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/asyncio.pc DESTINATION ${_asyncio_pc_dir})

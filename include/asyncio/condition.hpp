@@ -26,11 +26,12 @@
 
 #include "asyncio/coro.hpp"
 #include "asyncio/detail/wait_list.hpp"
+#include "asyncio/export.hpp"
 #include "asyncio/lock.hpp"
 
 namespace asyncio {
 
-class Condition {
+class ASYNCIO_API Condition {
 public:
     /// A condition with its own lock.
     Condition() noexcept : lock_(&own_lock_) {}

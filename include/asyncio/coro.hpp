@@ -24,6 +24,7 @@
 
 #include "asyncio/detail/frame_pool.hpp"
 #include "asyncio/detail/task_base.hpp"
+#include "asyncio/export.hpp"
 
 namespace asyncio {
 
@@ -33,13 +34,13 @@ class Coro;
 namespace detail {
 
 /// A task finished: store nothing more, wake its waiters, tell the loop (src/core/task.cpp).
-void task_finished(TaskBase& t) noexcept;
+ASYNCIO_API void task_finished(TaskBase& t) noexcept;
 /// false, but only once a template is instantiated (for static_assert in unused overloads).
 template <class>
 inline constexpr bool dependent_false = false;
 
 /// A Coro was awaited (or made a task) while empty (`empty`) or after it was already awaited.
-[[noreturn]] void raise_bad_coro(bool empty);
+[[noreturn]] ASYNCIO_API void raise_bad_coro(bool empty);
 
 struct FinalAwaiter {
     bool await_ready() const noexcept { return false; }

@@ -35,6 +35,7 @@
 #include <utility>
 
 #include "asyncio/coro.hpp"
+#include "asyncio/export.hpp"
 #include "asyncio/stream.hpp"
 
 namespace asyncio {
@@ -43,7 +44,7 @@ namespace detail {
 struct DatagramState;
 }
 
-class DatagramSocket {
+class ASYNCIO_API DatagramSocket {
 public:
     /// An empty handle; sockets come from create_datagram_endpoint.
     DatagramSocket() = default;
@@ -72,6 +73,6 @@ private:
 };
 
 /// A UDP socket bound to `local` and/or connected to `remote` (at least one of them).
-Coro<DatagramSocket> create_datagram_endpoint(std::optional<Address> local, std::optional<Address> remote);
+ASYNCIO_API Coro<DatagramSocket> create_datagram_endpoint(std::optional<Address> local, std::optional<Address> remote);
 
 }  // namespace asyncio

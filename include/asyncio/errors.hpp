@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "asyncio/export.hpp"
+
 namespace asyncio {
 
 /// Thrown into a task at its current co_await by Task::cancel().
@@ -15,26 +17,26 @@ namespace asyncio {
 /// Like Python's CancelledError (a BaseException), it deliberately does NOT derive from
 /// std::exception, so `catch (const std::exception&)` does not swallow cancellation. Catch it
 /// by name, or with `catch (...)` and rethrow.
-class CancelledError final {
+class ASYNCIO_API CancelledError final {
 public:
     [[nodiscard]] const char* what() const noexcept { return "CancelledError"; }
 };
 
 /// Misuse of the library, with MicroPython's message where it has one
 /// ("can't cancel self", "no running event loop", ...).
-class RuntimeError : public std::runtime_error {
+class ASYNCIO_API RuntimeError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
 
 /// Raised by wait_for / wait_for_ms when the timeout expires.
-class TimeoutError : public std::runtime_error {
+class ASYNCIO_API TimeoutError : public std::runtime_error {
 public:
     TimeoutError() : std::runtime_error("TimeoutError") {}
 };
 
 /// Raised by Stream::readexactly when the stream ends first.
-class EOFError : public std::runtime_error {
+class ASYNCIO_API EOFError : public std::runtime_error {
 public:
     EOFError() : std::runtime_error("EOFError") {}
 };
@@ -42,7 +44,7 @@ public:
 /// Raised by Stream::readline when a line is longer than the stream's limit (set_limit). The
 /// bytes stay buffered; consumed() is how many of them readline looked at (CPython's
 /// `consumed`), so `co_await stream.readexactly(e.consumed())` takes them.
-class LimitOverrunError : public std::runtime_error {
+class ASYNCIO_API LimitOverrunError : public std::runtime_error {
 public:
     LimitOverrunError(const std::string& message, std::size_t consumed)
         : std::runtime_error(message), consumed_(consumed) {}
@@ -55,7 +57,7 @@ private:
 /// Several failures at once (CPython's ExceptionGroup), raised by task_group: the children's
 /// failures in the order they happened, then the body's own. exceptions() gives them all;
 /// rethrow one with std::rethrow_exception to inspect it.
-class ExceptionGroup : public std::exception {
+class ASYNCIO_API ExceptionGroup : public std::exception {
 public:
     ExceptionGroup(std::string message, std::vector<std::exception_ptr> exceptions)
         : message_(std::move(message)), exceptions_(std::move(exceptions)) {
@@ -72,20 +74,20 @@ private:
 };
 
 /// Queue::put_nowait on a full queue (CPython's asyncio.QueueFull).
-class QueueFull : public std::runtime_error {
+class ASYNCIO_API QueueFull : public std::runtime_error {
 public:
     QueueFull() : std::runtime_error("QueueFull") {}
 };
 
 /// Queue::get_nowait on an empty queue (CPython's asyncio.QueueEmpty).
-class QueueEmpty : public std::runtime_error {
+class ASYNCIO_API QueueEmpty : public std::runtime_error {
 public:
     QueueEmpty() : std::runtime_error("QueueEmpty") {}
 };
 
 /// Putting into a queue after shutdown(), or getting from one shut down and empty
 /// (CPython's asyncio.QueueShutDown, 3.13).
-class QueueShutDown : public std::runtime_error {
+class ASYNCIO_API QueueShutDown : public std::runtime_error {
 public:
     QueueShutDown() : std::runtime_error("QueueShutDown") {}
 };

@@ -12,10 +12,11 @@
 
 #include "asyncio/detail/scheduler.hpp"
 #include "asyncio/detail/task_base.hpp"
+#include "asyncio/export.hpp"
 
 namespace asyncio {
 
-class Event {
+class ASYNCIO_API Event {
 public:
     /// Events start cleared.
     Event() = default;

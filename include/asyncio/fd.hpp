@@ -29,11 +29,12 @@
 // get_extra_info("peername") / ("sockname") work only on sockets (std::invalid_argument otherwise).
 #pragma once
 
+#include "asyncio/export.hpp"
 #include "asyncio/stream.hpp"
 
 namespace asyncio {
 
 /// A Stream over `fd` (pipe, FIFO, tty or socket), which it owns and closes.
-Stream open_fd(int fd);
+ASYNCIO_API Stream open_fd(int fd);
 
 }  // namespace asyncio

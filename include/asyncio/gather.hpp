@@ -26,6 +26,7 @@
 
 #include "asyncio/coro.hpp"
 #include "asyncio/detail/promote.hpp"
+#include "asyncio/export.hpp"
 #include "asyncio/task.hpp"
 
 namespace asyncio {
@@ -46,7 +47,7 @@ using gather_outcome_t = std::variant<gather_value_t<T>, std::exception_ptr>;
 namespace detail {
 
 /// Waits until every task has finished (or, unless `return_exceptions`, one has failed).
-Coro<> gather_wait(std::vector<TaskBase*> tasks, bool return_exceptions);
+ASYNCIO_API Coro<> gather_wait(std::vector<TaskBase*> tasks, bool return_exceptions);
 
 template <class T>
 gather_value_t<T> take_value(const Task<T>& t) {

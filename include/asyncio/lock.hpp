@@ -14,13 +14,14 @@
 
 #include "asyncio/detail/scheduler.hpp"
 #include "asyncio/detail/task_base.hpp"
+#include "asyncio/export.hpp"
 
 namespace asyncio {
 
 class Lock;
 
 /// Releases its lock when destroyed (scope exit, exception, cancellation). Move-only.
-class [[nodiscard]] LockGuard {
+class [[nodiscard]] ASYNCIO_API LockGuard {
 public:
     explicit LockGuard(Lock& lock) noexcept : lock_(&lock) {}
     LockGuard(LockGuard&& other) noexcept : lock_(std::exchange(other.lock_, nullptr)) {}
@@ -32,7 +33,7 @@ private:
     Lock* lock_;
 };
 
-class Lock {
+class ASYNCIO_API Lock {
 public:
     /// Locks start unlocked.
     Lock() = default;

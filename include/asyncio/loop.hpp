@@ -17,6 +17,7 @@
 #include "asyncio/detail/promote.hpp"
 #include "asyncio/detail/scheduler.hpp"
 #include "asyncio/errors.hpp"
+#include "asyncio/export.hpp"
 #include "asyncio/task.hpp"
 #include "asyncio/timer_handle.hpp"
 
@@ -28,9 +29,9 @@ namespace detail {
 class ThreadWakeups;
 struct IoHandle;
 struct LoopInternals;
-ThreadWakeups& this_thread_wakeups();
-void io_watch(IoHandle& h);
-void io_unwatch(IoHandle& h) noexcept;
+ASYNCIO_API ThreadWakeups& this_thread_wakeups();
+ASYNCIO_API void io_watch(IoHandle& h);
+ASYNCIO_API void io_unwatch(IoHandle& h) noexcept;
 }  // namespace detail
 
 /// What the loop passes to its exception handler (the seed's context dictionary).
@@ -43,7 +44,7 @@ struct ExceptionContext {
 /// `handler(loop, context)`; an exception it throws propagates out of run().
 using ExceptionHandler = std::function<void(Loop&, const ExceptionContext&)>;
 
-class Loop {
+class ASYNCIO_API Loop {
 public:
     Loop(const Loop&) = delete;
     Loop& operator=(const Loop&) = delete;
@@ -225,12 +226,12 @@ private:
 };
 
 /// The calling thread's loop, created on first use.
-Loop& get_event_loop();
+ASYNCIO_API Loop& get_event_loop();
 
 /// Drops every task of the calling thread's loop (without running or cancelling them: their
 /// frames are destroyed) and reopens it if it was closed; returns the same Loop. The exception
 /// handler is kept, as in MicroPython. Throws RuntimeError if the loop is running.
-Loop& new_event_loop();
+ASYNCIO_API Loop& new_event_loop();
 
 /// Runs `coro` as a task on this thread's loop until it finishes; returns its value or
 /// rethrows its exception. Tasks it leaves unfinished stay queued for the next run.

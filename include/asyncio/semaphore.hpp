@@ -17,13 +17,14 @@
 
 #include "asyncio/detail/scheduler.hpp"
 #include "asyncio/detail/wait_list.hpp"
+#include "asyncio/export.hpp"
 
 namespace asyncio {
 
 class Semaphore;
 
 /// Gives its permit back when destroyed (scope exit, exception, cancellation). Move-only.
-class [[nodiscard]] SemaphoreGuard {
+class [[nodiscard]] ASYNCIO_API SemaphoreGuard {
 public:
     explicit SemaphoreGuard(Semaphore& sem) noexcept : sem_(&sem) {}
     SemaphoreGuard(SemaphoreGuard&& other) noexcept : sem_(std::exchange(other.sem_, nullptr)) {}
@@ -35,7 +36,7 @@ private:
     Semaphore* sem_;
 };
 
-class Semaphore {
+class ASYNCIO_API Semaphore {
 public:
     /// `value` permits (default 1). Negative: std::invalid_argument.
     explicit Semaphore(std::int64_t value = 1);
@@ -126,7 +127,7 @@ private:
 
 /// A Semaphore that refuses to be released above its initial value (CPython's
 /// asyncio.BoundedSemaphore).
-class BoundedSemaphore : public Semaphore {
+class ASYNCIO_API BoundedSemaphore : public Semaphore {
 public:
     explicit BoundedSemaphore(std::int64_t value = 1);
 };

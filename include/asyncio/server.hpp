@@ -21,6 +21,7 @@
 #include <string>
 
 #include "asyncio/coro.hpp"
+#include "asyncio/export.hpp"
 #include "asyncio/stream.hpp"
 
 namespace asyncio {
@@ -32,7 +33,7 @@ struct ServerState;
 /// What start_server runs for each connection.
 using ConnectionCallback = std::function<Coro<>(Stream reader, Stream writer)>;
 
-class Server {
+class ASYNCIO_API Server {
 public:
     Server() = default;
     Server(Server&&) noexcept = default;
@@ -63,9 +64,9 @@ class SSLContext;
 /// Listens on host:port (port 0: an ephemeral port; "" or "0.0.0.0": every IPv4 interface;
 /// "::": IPv6) with SO_REUSEADDR and runs `callback` for each connection. Bind failures raise
 /// std::system_error naming the address.
-Coro<Server> start_server(ConnectionCallback callback, std::string host, std::uint16_t port, int backlog = 5);
+ASYNCIO_API Coro<Server> start_server(ConnectionCallback callback, std::string host, std::uint16_t port, int backlog = 5);
 /// As above, over TLS with the server context `context`.
-Coro<Server> start_server(ConnectionCallback callback, std::string host, std::uint16_t port, int backlog,
+ASYNCIO_API Coro<Server> start_server(ConnectionCallback callback, std::string host, std::uint16_t port, int backlog,
                           ssl::SSLContext context);
 
 }  // namespace asyncio

@@ -31,6 +31,7 @@
 #include <utility>
 
 #include "asyncio/coro.hpp"
+#include "asyncio/export.hpp"
 
 namespace asyncio {
 
@@ -65,7 +66,7 @@ concept ByteBuffer = std::ranges::contiguous_range<R> && std::ranges::sized_rang
                      !std::is_const_v<std::remove_reference_t<std::ranges::range_reference_t<R>>>;
 }  // namespace detail
 
-class Stream {
+class ASYNCIO_API Stream {
 public:
     /// An empty handle; streams come from open_connection and start_server.
     Stream() = default;
@@ -127,12 +128,12 @@ using StreamWriter = Stream;
 /// Opens a TCP connection to host:port. Numeric IPv4/IPv6 addresses connect without a
 /// resolver; names are resolved on a helper thread, never blocking the loop. Tries each
 /// resolved address in turn. Failures raise std::system_error naming the host and port.
-Coro<std::pair<Stream, Stream>> open_connection(std::string host, std::uint16_t port);
+ASYNCIO_API Coro<std::pair<Stream, Stream>> open_connection(std::string host, std::uint16_t port);
 /// As above, over TLS with the default client context (system CAs, host name check, SNI).
-Coro<std::pair<Stream, Stream>> open_connection(std::string host, std::uint16_t port, bool ssl);
+ASYNCIO_API Coro<std::pair<Stream, Stream>> open_connection(std::string host, std::uint16_t port, bool ssl);
 /// As above, over TLS with `context`; `server_hostname` (default: host) is checked and sent
 /// as SNI.
-Coro<std::pair<Stream, Stream>> open_connection(std::string host, std::uint16_t port, ssl::SSLContext context,
+ASYNCIO_API Coro<std::pair<Stream, Stream>> open_connection(std::string host, std::uint16_t port, ssl::SSLContext context,
                                                 std::string server_hostname = {});
 
 }  // namespace asyncio

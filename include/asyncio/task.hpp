@@ -18,6 +18,7 @@
 #include "asyncio/coro.hpp"
 #include "asyncio/detail/scheduler.hpp"
 #include "asyncio/errors.hpp"
+#include "asyncio/export.hpp"
 
 namespace asyncio {
 
@@ -27,15 +28,15 @@ class Task;
 namespace detail {
 
 /// Makes the root frame `t` (owned by `frame`) a task of this thread's loop and queues it.
-void spawn(TaskBase& t, std::coroutine_handle<> frame);
+ASYNCIO_API void spawn(TaskBase& t, std::coroutine_handle<> frame);
 /// Destroys a task whose last reference was dropped.
-void destroy_task(TaskBase& t) noexcept;
+ASYNCIO_API void destroy_task(TaskBase& t) noexcept;
 /// Task::cancel.
-bool cancel_task(TaskBase& t);
+ASYNCIO_API bool cancel_task(TaskBase& t);
 /// Links `waiter` on `target` and parks the current task (suspended at `h`) until notified.
-void await_task(TaskBase& target, TaskWaiter& waiter, std::coroutine_handle<> h);
+ASYNCIO_API void await_task(TaskBase& target, TaskWaiter& waiter, std::coroutine_handle<> h);
 /// A member other than `operator bool` and `==` was used on an empty Task handle.
-[[noreturn]] void raise_empty_task();
+[[noreturn]] ASYNCIO_API void raise_empty_task();
 
 inline void add_ref(TaskBase* t) noexcept {
     if (t != nullptr) ++t->refs;

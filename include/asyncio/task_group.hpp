@@ -39,6 +39,7 @@
 #include "asyncio/coro.hpp"
 #include "asyncio/detail/scheduler.hpp"
 #include "asyncio/errors.hpp"
+#include "asyncio/export.hpp"
 #include "asyncio/task.hpp"
 
 namespace asyncio {
@@ -48,7 +49,7 @@ class TaskGroup;
 namespace detail {
 
 /// One child of a group: the node that the child's completion notifies.
-struct GroupChild : TaskWaiter {
+struct ASYNCIO_API GroupChild : TaskWaiter {
     GroupChild(TaskGroup* g, TaskBase* t) noexcept : TaskWaiter(&on_done), group(g), task(t) {}
     static void on_done(TaskWaiter& w) noexcept;
     TaskGroup* group;
@@ -62,7 +63,7 @@ using group_body_result_t = typename std::invoke_result_t<F&, TaskGroup&>::value
 
 }  // namespace detail
 
-class TaskGroup {
+class ASYNCIO_API TaskGroup {
 public:
     TaskGroup(const TaskGroup&) = delete;
     TaskGroup& operator=(const TaskGroup&) = delete;

@@ -16,6 +16,7 @@
 
 #include "asyncio/detail/scheduler.hpp"
 #include "asyncio/detail/task_base.hpp"
+#include "asyncio/export.hpp"
 
 namespace asyncio {
 
@@ -23,7 +24,7 @@ namespace detail {
 class ThreadWakeups;
 }
 
-class ThreadSafeFlag {
+class ASYNCIO_API ThreadSafeFlag {
 public:
     /// Flags start cleared.
     ThreadSafeFlag() = default;

@@ -38,6 +38,7 @@
 #include "asyncio/detail/callback.hpp"
 #include "asyncio/detail/scheduler.hpp"
 #include "asyncio/errors.hpp"
+#include "asyncio/export.hpp"
 #include "asyncio/loop.hpp"
 #include "asyncio/task.hpp"
 
@@ -47,7 +48,7 @@ namespace detail {
 
 /// Queues `job` (with the reference it carries) on the calling thread's loop's worker pool.
 /// Throws RuntimeError if that loop is closed or closing (the reference is then released).
-void submit_to_thread(CallbackNode* job);
+ASYNCIO_API void submit_to_thread(CallbackNode* job);
 
 /// One to_thread call: work() runs on a worker, run() on the loop once the worker posted it back.
 template <class R>

@@ -40,6 +40,7 @@
 #include "asyncio/detail/promote.hpp"
 #include "asyncio/detail/scheduler.hpp"
 #include "asyncio/errors.hpp"
+#include "asyncio/export.hpp"
 #include "asyncio/task.hpp"
 
 namespace asyncio {
@@ -51,7 +52,7 @@ inline constexpr std::int64_t kNoDeadline = std::numeric_limits<std::int64_t>::m
 /// CPython's Timeout context manager, entered on construction in the running task and left by
 /// exit_cancelled() or the destructor. Lives in the timeout coroutine's frame; its timer node
 /// sits in the loop's timer heap while armed.
-class TimeoutScope {
+class ASYNCIO_API TimeoutScope {
 public:
     /// Enters the scope in the running task; `deadline_ns` on the loop's clock (kNoDeadline:
     /// none). Throws RuntimeError outside a task.
@@ -102,7 +103,7 @@ inline std::int64_t deadline_in(double seconds) noexcept {
 }
 
 /// A Loop::time() value (seconds) as the loop's clock in ns, saturating.
-std::int64_t deadline_at(double when);
+ASYNCIO_API std::int64_t deadline_at(double when);
 
 /// Waits until `target` finishes without linking the awaiting task to it, so that cancelling
 /// the awaiting task does not reach the target (shield). Parks in its own queue.

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "asyncio/detail/callback.hpp"
+#include "asyncio/export.hpp"
 
 namespace asyncio {
 
@@ -22,10 +23,10 @@ class Loop;
 
 namespace detail {
 /// Entries in `loop`'s timer heap, task sleepers and timer callbacks alike (for tests).
-std::size_t timer_count(Loop& loop) noexcept;
+ASYNCIO_API std::size_t timer_count(Loop& loop) noexcept;
 }  // namespace detail
 
-class TimerHandle {
+class ASYNCIO_API TimerHandle {
 public:
     /// An empty handle: cancel() does nothing, cancelled() is false.
     TimerHandle() noexcept = default;

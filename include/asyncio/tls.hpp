@@ -27,29 +27,31 @@
 #include <string>
 #include <system_error>
 
+#include "asyncio/export.hpp"
+
 namespace asyncio::ssl {
 
 enum Protocol { PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER };
 enum VerifyMode { CERT_NONE, CERT_OPTIONAL, CERT_REQUIRED };
 
 /// A TLS failure (handshake, record layer); the code is OpenSSL's reason code.
-class SSLError : public std::system_error {
+class ASYNCIO_API SSLError : public std::system_error {
 public:
     using std::system_error::system_error;
 };
 
 /// The peer's certificate did not verify; what() names the reason (untrusted issuer,
 /// self-signed, host name mismatch, expired ...).
-class SSLCertVerificationError : public SSLError {
+class ASYNCIO_API SSLCertVerificationError : public SSLError {
 public:
     using SSLError::SSLError;
 };
 
 /// The error category of SSLError codes.
-const std::error_category& ssl_category() noexcept;
+ASYNCIO_API const std::error_category& ssl_category() noexcept;
 
 /// Settings and credentials for TLS connections. A copyable handle: copies share one context.
-class SSLContext {
+class ASYNCIO_API SSLContext {
 public:
     explicit SSLContext(Protocol protocol);
 
@@ -93,6 +95,6 @@ private:
 };
 
 /// The client context used by `ssl=true`: system CAs, CERT_REQUIRED, host name check.
-SSLContext create_default_context();
+ASYNCIO_API SSLContext create_default_context();
 
 }  // namespace asyncio::ssl

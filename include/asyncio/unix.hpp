@@ -27,6 +27,7 @@
 #include <utility>
 
 #include "asyncio/coro.hpp"
+#include "asyncio/export.hpp"
 #include "asyncio/server.hpp"
 #include "asyncio/stream.hpp"
 
@@ -37,16 +38,16 @@ class SSLContext;
 }
 
 /// Connects to the Unix stream socket at `path`.
-Coro<std::pair<Stream, Stream>> open_unix_connection(std::string path);
+ASYNCIO_API Coro<std::pair<Stream, Stream>> open_unix_connection(std::string path);
 /// As above, over TLS with the client context `context`. There is no host to check the
 /// certificate against, so `server_hostname` is required (std::invalid_argument if empty, as
 /// CPython); it is verified and sent as SNI.
-Coro<std::pair<Stream, Stream>> open_unix_connection(std::string path, ssl::SSLContext context,
+ASYNCIO_API Coro<std::pair<Stream, Stream>> open_unix_connection(std::string path, ssl::SSLContext context,
                                                      std::string server_hostname);
 
 /// Listens on the Unix stream socket `path` and runs `callback` for each connection.
-Coro<Server> start_unix_server(ConnectionCallback callback, std::string path, int backlog = 100);
+ASYNCIO_API Coro<Server> start_unix_server(ConnectionCallback callback, std::string path, int backlog = 100);
 /// As above, over TLS with the server context `context`.
-Coro<Server> start_unix_server(ConnectionCallback callback, std::string path, int backlog, ssl::SSLContext context);
+ASYNCIO_API Coro<Server> start_unix_server(ConnectionCallback callback, std::string path, int backlog, ssl::SSLContext context);
 
 }  // namespace asyncio

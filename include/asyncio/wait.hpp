@@ -38,6 +38,7 @@
 
 #include "asyncio/coro.hpp"
 #include "asyncio/detail/promote.hpp"
+#include "asyncio/export.hpp"
 #include "asyncio/task.hpp"
 #include "asyncio/timeout.hpp"
 
@@ -62,10 +63,10 @@ inline constexpr std::int64_t kNoTimeout = std::numeric_limits<std::int64_t>::ma
 
 /// A timeout in seconds as a deadline for wait/as_completed: <= 0 is "just yield" (as a
 /// CPython call_later(0)), saturating; kNoTimeout for none.
-std::int64_t wait_deadline(double seconds) noexcept;
+ASYNCIO_API std::int64_t wait_deadline(double seconds) noexcept;
 
 /// Suspends until the condition over `tasks` holds or `deadline` passes (wait.cpp).
-Coro<> wait_bases(std::vector<TaskBase*> tasks, ReturnWhen when, std::int64_t deadline);
+ASYNCIO_API Coro<> wait_bases(std::vector<TaskBase*> tasks, ReturnWhen when, std::int64_t deadline);
 
 template <class R>
 using range_task_t = std::ranges::range_value_t<R>;
@@ -95,14 +96,14 @@ std::vector<range_task_t<Range>> to_task_vector(Range&& tasks) {
     return v;
 }
 
-void check_return_when(ReturnWhen when);
+ASYNCIO_API void check_return_when(ReturnWhen when);
 
 /// as_completed's shared state: one waiter node per task, the finished ones in order.
 class AsCompletedState;
-std::unique_ptr<AsCompletedState, void (*)(AsCompletedState*)> make_as_completed(
+ASYNCIO_API std::unique_ptr<AsCompletedState, void (*)(AsCompletedState*)> make_as_completed(
     const std::vector<TaskBase*>& tasks, std::int64_t deadline);
 /// The index (into the tasks given) of the next task to finish; nullopt after the last one.
-Coro<std::optional<std::size_t>> as_completed_next(AsCompletedState& state);
+ASYNCIO_API Coro<std::optional<std::size_t>> as_completed_next(AsCompletedState& state);
 
 }  // namespace detail
 

@@ -14,6 +14,8 @@
 #include <cstddef>
 #include <new>
 
+#include "asyncio/export.hpp"
+
 namespace asyncio::detail {
 
 #ifdef ASYNCIO_SYSTEM_FRAME_ALLOCATOR
@@ -29,14 +31,14 @@ struct FrameLists {
     void* head[kClasses];
 };
 
-inline thread_local constinit FrameLists tls_frame_lists{};
+ASYNCIO_API inline thread_local constinit FrameLists tls_frame_lists{};
 
 /// Slow path: refills size class `cls` (blocks of (cls + 1) * 16 bytes) and returns one block.
-void* refill_frames(std::size_t cls);
+ASYNCIO_API void* refill_frames(std::size_t cls);
 
 /// Bytes of slab memory the pool has taken from the system so far (all threads): it grows
 /// with the peak number of live frames, not with the number of threads that came and went.
-std::size_t frame_pool_slab_bytes() noexcept;
+ASYNCIO_API std::size_t frame_pool_slab_bytes() noexcept;
 
 inline void* allocate_frame(std::size_t n) {
     std::size_t cls = (n - 1) / FrameLists::kGranule;

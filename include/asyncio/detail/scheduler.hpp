@@ -15,6 +15,7 @@
 
 #include "asyncio/detail/task_base.hpp"
 #include "asyncio/detail/timer_heap.hpp"
+#include "asyncio/export.hpp"
 
 namespace asyncio::detail {
 
@@ -26,9 +27,9 @@ inline std::int64_t monotonic_ns() noexcept {
 }
 
 /// Throws CancelledError into the current task and clears its pending mark (cold path).
-[[noreturn]] void raise_cancelled(TaskBase* t);
+[[noreturn]] ASYNCIO_API void raise_cancelled(TaskBase* t);
 /// current_task() outside a task.
-[[noreturn]] void raise_no_running_loop();
+[[noreturn]] ASYNCIO_API void raise_no_running_loop();
 
 class Scheduler {
 public:
@@ -150,7 +151,7 @@ struct LoopCallback : TaskBase {
 };
 
 /// The scheduler of the loop that belongs to this thread (set when the loop is created).
-inline thread_local constinit Scheduler* tls_scheduler = nullptr;
+ASYNCIO_API inline thread_local constinit Scheduler* tls_scheduler = nullptr;
 
 inline void WaitOn::await_suspend(std::coroutine_handle<> h) const noexcept { tls_scheduler->park(h, queue); }
 inline void WaitOn::await_resume() const { tls_scheduler->check_cancel(); }

@@ -20,6 +20,7 @@
 
 #include "asyncio/detail/scheduler.hpp"
 #include "asyncio/detail/task_base.hpp"
+#include "asyncio/export.hpp"
 
 namespace asyncio::detail {
 
@@ -64,7 +65,7 @@ private:
     WaitNode* tail_ = nullptr;
 };
 
-class WaitList {
+class ASYNCIO_API WaitList {
 public:
     WaitList() = default;
     WaitList(const WaitList&) = delete;
