@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "asyncio/coro.hpp"
+#include "asyncio/export.hpp"
 #include "asyncio/stream.hpp"
 
 namespace asyncio {
@@ -77,7 +78,7 @@ struct ProcessState;
 }
 
 /// A started child. A copyable handle: copies refer to the same child.
-class Process {
+class ASYNCIO_API Process {
 public:
     /// An empty handle (every member but the streams throws RuntimeError).
     Process() = default;
@@ -122,11 +123,11 @@ private:
 /// (ENOENT, EACCES, ENOTDIR, ...); STDOUT given for `in` or `out`: std::invalid_argument.
 /// (Overloads rather than default arguments: a defaulted `{}` would be a braced temporary in
 /// the caller's co_await expression, which g++ 12 destroys twice.)
-Coro<Process> create_subprocess_exec(std::string program, std::vector<std::string> args, ProcessOptions options);
-Coro<Process> create_subprocess_exec(std::string program, std::vector<std::string> args);
-Coro<Process> create_subprocess_exec(std::string program);
+ASYNCIO_API Coro<Process> create_subprocess_exec(std::string program, std::vector<std::string> args, ProcessOptions options);
+ASYNCIO_API Coro<Process> create_subprocess_exec(std::string program, std::vector<std::string> args);
+ASYNCIO_API Coro<Process> create_subprocess_exec(std::string program);
 /// Runs `cmd` with /bin/sh -c (so "exit 3" gives returncode 3, an unknown command 127).
-Coro<Process> create_subprocess_shell(std::string cmd, ProcessOptions options);
-Coro<Process> create_subprocess_shell(std::string cmd);
+ASYNCIO_API Coro<Process> create_subprocess_shell(std::string cmd, ProcessOptions options);
+ASYNCIO_API Coro<Process> create_subprocess_shell(std::string cmd);
 
 }  // namespace asyncio
