@@ -5,7 +5,7 @@
 #       shared library, a 1.x request refused) and pkgconfig/Makefile with PKG_CONFIG_PATH;
 #   (b) subdir/: the source tree through add_subdirectory;
 #   (c) fetchcontent/: the source tree through FetchContent;
-#   (d) the Debian package: cpack -G DEB in build/package (prefix /usr), dpkg -i, then
+#   (d) the Debian package: scripts/make-deb.sh (cpack, prefix /usr), dpkg -i, then
 #       consumer/ and pkgconfig/Makefile against the system install, then dpkg -r. Needs root
 #       (CI runs as root); otherwise (d) stops after building the .deb and says so.
 set -euo pipefail
@@ -68,11 +68,7 @@ cmake --build "$work/fetchcontent" -j2
 echo "package: (c) FetchContent consumer OK"
 
 echo "package: (d) Debian package (build/package, prefix /usr)"
-cmake -S . -B build/package -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
-  -DASYNCIO_BUILD_TESTS=OFF -DASYNCIO_BUILD_EXAMPLES=OFF -DASYNCIO_BUILD_BENCHMARKS=OFF >/dev/null
-cmake --build build/package -j2
-(cd build/package && cpack -G DEB >/dev/null)
-deb=$(ls build/package/libasyncio-dev_*.deb)
+deb=$(bash scripts/make-deb.sh)
 echo "package: (d) built $deb"
 dpkg-deb --info "$deb" | grep -E '^ (Package|Version|Depends):'
 contents=$(dpkg-deb --contents "$deb")
