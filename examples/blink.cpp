@@ -55,6 +55,7 @@ private:
 
 // The seed's blink(), line for line. `led` is a reference: the Led objects live in main(),
 // which outlives the loop run, so the reference cannot dangle (docs/pitfalls.md).
+// [snippet blink]
 asyncio::Coro<> blink(Led& led, int period_ms) {
     for (;;) {
         led.on();
@@ -69,6 +70,7 @@ asyncio::Coro<> main_task(Led& led1, Led& led2, int run_ms) {
     asyncio::create_task(blink(led2, 400));
     co_await asyncio::sleep_ms(run_ms);
 }
+// [end snippet blink]
 
 [[noreturn]] void usage(const char* argv0) {
     std::fprintf(stderr, "usage: %s [--seconds N] [--plain]\n", argv0);
