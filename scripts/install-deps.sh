@@ -17,6 +17,7 @@ packages=(
   libgmock-dev
   libbenchmark-dev
   libssl-dev
+  doxygen      # the API reference (CMake target docs; CI's docs stage)
 )
 
 missing=()

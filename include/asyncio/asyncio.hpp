@@ -1,5 +1,6 @@
-// asyncio for C++: MicroPython's asyncio module on C++20 coroutines.
-// The umbrella header: includes every public header, declares nothing itself.
+/// @file
+/// asyncio for C++: MicroPython's asyncio module on C++20 coroutines.
+/// The umbrella header: includes every public header, declares nothing itself.
 #pragma once
 
 #include "asyncio/condition.hpp"

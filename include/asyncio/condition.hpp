@@ -1,21 +1,22 @@
-// Condition: a condition variable for tasks (CPython's asyncio.Condition).
-//
-//   asyncio::Condition cond;                  // with its own Lock
-//   asyncio::Condition shared(lock);          // or over a Lock it does not own
-//   {
-//       auto guard = co_await cond;           // `async with cond:`
-//       co_await cond.wait_for([&] { return !items.empty(); });
-//       ...
-//   }
-//   { auto guard = co_await cond;  items.push_back(x);  cond.notify(); }
-//
-// wait() releases the lock, waits for a notify(), and takes the lock again before it returns,
-// also when the waiting task is cancelled (then CancelledError comes out once the lock is
-// held again, CPython's rule). Waiters are notified oldest first. Waiting or notifying without
-// holding the lock raises RuntimeError. Each wait() is a small coroutine (its frame comes from
-// the frame pool); the wait itself parks a node inside that frame. A Condition destroyed while
-// tasks wait on it wakes them with CancelledError (without the lock: there is no wait left to
-// finish).
+/// @file
+/// Condition: a condition variable for tasks (CPython's asyncio.Condition).
+///
+///      asyncio::Condition cond;                  // with its own Lock
+///      asyncio::Condition shared(lock);          // or over a Lock it does not own
+///      {
+///       auto guard = co_await cond;           // `async with cond:`
+///       co_await cond.wait_for([&] { return !items.empty(); });
+///       ...
+///      }
+///      { auto guard = co_await cond;  items.push_back(x);  cond.notify(); }
+///
+/// wait() releases the lock, waits for a notify(), and takes the lock again before it returns,
+/// also when the waiting task is cancelled (then CancelledError comes out once the lock is
+/// held again, CPython's rule). Waiters are notified oldest first. Waiting or notifying without
+/// holding the lock raises RuntimeError. Each wait() is a small coroutine (its frame comes from
+/// the frame pool); the wait itself parks a node inside that frame. A Condition destroyed while
+/// tasks wait on it wakes them with CancelledError (without the lock: there is no wait left to
+/// finish).
 #pragma once
 
 #include <coroutine>
@@ -31,6 +32,7 @@
 
 namespace asyncio {
 
+/// A condition variable for tasks (CPython's asyncio.Condition) over its own or a shared Lock.
 class ASYNCIO_API Condition {
 public:
     /// A condition with its own lock.
@@ -44,8 +46,11 @@ public:
 
     /// The underlying lock's acquire(), release(), locked() and guard.
     Lock::AcquireAwaiter acquire() noexcept { return lock_->acquire(); }
+    /// Releases the underlying lock (RuntimeError if it is not held).
     void release() { lock_->release(); }
+    /// True while the underlying lock is held.
     [[nodiscard]] bool locked() const noexcept { return lock_->locked(); }
+    /// `auto guard = co_await cond;` takes the underlying lock until the guard's scope ends.
     Lock::GuardAwaiter operator co_await() noexcept { return lock_->operator co_await(); }
 
     /// Releases the lock, waits until notified, re-acquires the lock; gives true. Throws

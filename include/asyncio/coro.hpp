@@ -1,17 +1,18 @@
-// Coro<T>: what a coroutine function of the library returns (the seed's "coroutine").
-//
-// A Coro is lazy: nothing runs until it is awaited or handed to create_task(). Awaiting it
-// (`co_await f()`) runs it inline in the awaiting task, like awaiting a coroutine in Python:
-// no new task, no trip through the run queue; it is a scheduling point only if the Coro
-// itself suspends. A Coro is move-only and awaited once, as an rvalue. Dropping a Coro that
-// was never awaited destroys it without running it (so it is [[nodiscard]]).
-//
-// Stack use: the native stack grows with the depth of nested awaits (like ordinary calls),
-// never with the number of awaits a loop performs. g++ 12 does not turn symmetric transfer
-// into a tail call at -O0/-O1 or under ASan, so CoroAwaiter resumes the child directly and
-// returns false when it completed without suspending; only a child that really suspended
-// transfers back to its parent from final_suspend. Regression test:
-// CoroTest.AMillionSynchronousAwaitsDoNotGrowTheStack.
+/// @file
+/// Coro<T>: what a coroutine function of the library returns (the seed's "coroutine").
+///
+/// A Coro is lazy: nothing runs until it is awaited or handed to create_task(). Awaiting it
+/// (`co_await f()`) runs it inline in the awaiting task, like awaiting a coroutine in Python:
+/// no new task, no trip through the run queue; it is a scheduling point only if the Coro
+/// itself suspends. A Coro is move-only and awaited once, as an rvalue. Dropping a Coro that
+/// was never awaited destroys it without running it (so it is [[nodiscard]]).
+///
+/// Stack use: the native stack grows with the depth of nested awaits (like ordinary calls),
+/// never with the number of awaits a loop performs. g++ 12 does not turn symmetric transfer
+/// into a tail call at -O0/-O1 or under ASan, so CoroAwaiter resumes the child directly and
+/// returns false when it completed without suspending; only a child that really suspended
+/// transfers back to its parent from final_suspend. Regression test:
+/// CoroTest.AMillionSynchronousAwaitsDoNotGrowTheStack.
 #pragma once
 
 #include <coroutine>
@@ -28,6 +29,7 @@
 
 namespace asyncio {
 
+/// A lazy coroutine returning `T`: nothing runs until it is awaited or made a task.
 template <class T = void>
 class Coro;
 
@@ -138,15 +140,21 @@ struct CoroAwaiter {
 
 }  // namespace detail
 
+/// A lazy coroutine returning `T`: nothing runs until it is awaited once (`co_await`) or
+/// made a task (`create_task`). Move-only.
 template <class T>
 class [[nodiscard]] Coro {
 public:
     using promise_type = detail::Promise<T>;
+    /// The coroutine handle type.
     using handle_type = std::coroutine_handle<promise_type>;
+    /// The coroutine's result type.
     using value_type = T;
 
     Coro() noexcept = default;
+    /// Takes over `other`'s coroutine; `other` becomes empty.
     Coro(Coro&& other) noexcept : h_(std::exchange(other.h_, {})) {}
+    /// Destroys the coroutine held (if any) and takes over `other`'s.
     Coro& operator=(Coro&& other) noexcept {
         if (this != &other) {
             if (h_) h_.destroy();

@@ -1,4 +1,5 @@
-// The library's exception types (the seed's asyncio.CancelledError, asyncio.TimeoutError, ...).
+/// @file
+/// The library's exception types (the seed's asyncio.CancelledError, asyncio.TimeoutError, ...).
 #pragma once
 
 #include <cstddef>
@@ -19,6 +20,7 @@ namespace asyncio {
 /// by name, or with `catch (...)` and rethrow.
 class ASYNCIO_API CancelledError final {
 public:
+    /// "CancelledError" (CancelledError is not a std::exception; this is for messages).
     [[nodiscard]] const char* what() const noexcept { return "CancelledError"; }
 };
 
@@ -46,8 +48,10 @@ public:
 /// `consumed`), so `co_await stream.readexactly(e.consumed())` takes them.
 class ASYNCIO_API LimitOverrunError : public std::runtime_error {
 public:
+    /// `consumed`: how many bytes were buffered when the limit was hit.
     LimitOverrunError(const std::string& message, std::size_t consumed)
         : std::runtime_error(message), consumed_(consumed) {}
+    /// The bytes buffered when the limit was hit; they stay in the stream.
     [[nodiscard]] std::size_t consumed() const noexcept { return consumed_; }
 
 private:
@@ -59,6 +63,7 @@ private:
 /// rethrow one with std::rethrow_exception to inspect it.
 class ASYNCIO_API ExceptionGroup : public std::exception {
 public:
+    /// `exceptions`: the failures, in the order they happened.
     ExceptionGroup(std::string message, std::vector<std::exception_ptr> exceptions)
         : message_(std::move(message)), exceptions_(std::move(exceptions)) {
         message_ += " (" + std::to_string(exceptions_.size()) +
@@ -66,6 +71,7 @@ public:
     }
     /// e.g. "unhandled errors in a TaskGroup (2 sub-exceptions)", as Python prints it.
     [[nodiscard]] const char* what() const noexcept override { return message_.c_str(); }
+    /// The failures, in the order they happened.
     [[nodiscard]] const std::vector<std::exception_ptr>& exceptions() const noexcept { return exceptions_; }
 
 private:

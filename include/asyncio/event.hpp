@@ -1,11 +1,12 @@
-// Event (the seed's "class Event"): a flag tasks can wait for.
-//
-//   asyncio::Event ev;
-//   co_await ev.wait();   // returns at once if set, else parks until set()
-//   ev.set();             // wakes every waiter, oldest first
-//
-// Call set() from the loop's thread only; from other threads or signal handlers use
-// ThreadSafeFlag. Waiting allocates nothing: the task's own links put it on the event's queue.
+/// @file
+/// Event (the seed's "class Event"): a flag tasks can wait for.
+///
+///      asyncio::Event ev;
+///      co_await ev.wait();   // returns at once if set, else parks until set()
+///      ev.set();             // wakes every waiter, oldest first
+///
+/// Call set() from the loop's thread only; from other threads or signal handlers use
+/// ThreadSafeFlag. Waiting allocates nothing: the task's own links put it on the event's queue.
 #pragma once
 
 #include <coroutine>
@@ -16,6 +17,7 @@
 
 namespace asyncio {
 
+/// A flag tasks can wait for (the seed's Event): set() wakes every waiter.
 class ASYNCIO_API Event {
 public:
     /// Events start cleared.
@@ -25,6 +27,7 @@ public:
     /// Tasks still waiting are woken with CancelledError (an Event must outlive its waiters).
     ~Event();
 
+    /// True between set() and clear().
     [[nodiscard]] bool is_set() const noexcept { return set_; }
 
     /// Sets the flag and makes every waiter runnable, in the order they began waiting.

@@ -1,18 +1,19 @@
-// gather (the seed's "Additional functions"): run awaitables concurrently, collect results.
-//
-//   auto [a, b] = co_await asyncio::gather(fetch(1), fetch(2));          // std::tuple
-//   std::vector<int> all = co_await asyncio::gather(tasks);              // range of Task<int>
-//   std::vector<int> all = co_await asyncio::gather(std::move(coros));   // std::vector<Coro<int>>
-//   auto r = co_await asyncio::gather(asyncio::return_exceptions, f(), g());
-//   // r: std::tuple<std::variant<R, std::exception_ptr>...>, readable without throwing
-//
-// Arguments are promoted to tasks (in argument order) when the gather is first awaited;
-// `void` results are std::monostate. Without return_exceptions the first exception (in
-// completion order; among tasks that had failed before the gather started, in argument order)
-// propagates and the other tasks keep running, unwatched: a later failure of theirs reaches
-// the loop's exception handler (as in MicroPython). Cancelling the task awaiting gather
-// cancels every task still running. Unlike MicroPython, a task may appear twice, and a gathered
-// task may also be awaited elsewhere.
+/// @file
+/// gather (the seed's "Additional functions"): run awaitables concurrently, collect results.
+///
+///      auto [a, b] = co_await asyncio::gather(fetch(1), fetch(2));          // std::tuple
+///      std::vector<int> all = co_await asyncio::gather(tasks);              // range of Task<int>
+///      std::vector<int> all = co_await asyncio::gather(std::move(coros));   // std::vector<Coro<int>>
+///      auto r = co_await asyncio::gather(asyncio::return_exceptions, f(), g());
+///      // r: std::tuple<std::variant<R, std::exception_ptr>...>, readable without throwing
+///
+/// Arguments are promoted to tasks (in argument order) when the gather is first awaited;
+/// `void` results are std::monostate. Without return_exceptions the first exception (in
+/// completion order; among tasks that had failed before the gather started, in argument order)
+/// propagates and the other tasks keep running, unwatched: a later failure of theirs reaches
+/// the loop's exception handler (as in MicroPython). Cancelling the task awaiting gather
+/// cancels every task still running. Unlike MicroPython, a task may appear twice, and a gathered
+/// task may also be awaited elsewhere.
 #pragma once
 
 #include <cstddef>
@@ -35,6 +36,7 @@ namespace asyncio {
 struct ReturnExceptions {
     explicit ReturnExceptions() = default;
 };
+/// The tag: `gather(asyncio::return_exceptions, aws...)`.
 inline constexpr ReturnExceptions return_exceptions{};
 
 /// A gathered result: `void` becomes std::monostate.

@@ -1,12 +1,13 @@
-// Lock (the seed's "class Lock"): a FIFO mutual-exclusion lock for tasks.
-//
-//   co_await lock.acquire();  ...  lock.release();        // as in the seed
-//   { auto guard = co_await lock;  ... }                  // `async with lock:`
-//
-// Hand-off is FIFO and there is no barging: release() reserves the lock for the oldest waiter,
-// and a task arriving before that waiter resumes queues behind it. While reserved, locked()
-// is false (as in MicroPython). A waiter cancelled after being handed the lock passes it on.
-// There is no owner: any task may release (as in MicroPython and CPython).
+/// @file
+/// Lock (the seed's "class Lock"): a FIFO mutual-exclusion lock for tasks.
+///
+///      co_await lock.acquire();  ...  lock.release();        // as in the seed
+///      { auto guard = co_await lock;  ... }                  // `async with lock:`
+///
+/// Hand-off is FIFO and there is no barging: release() reserves the lock for the oldest waiter,
+/// and a task arriving before that waiter resumes queues behind it. While reserved, locked()
+/// is false (as in MicroPython). A waiter cancelled after being handed the lock passes it on.
+/// There is no owner: any task may release (as in MicroPython and CPython).
 #pragma once
 
 #include <coroutine>
@@ -23,7 +24,9 @@ class Lock;
 /// Releases its lock when destroyed (scope exit, exception, cancellation). Move-only.
 class [[nodiscard]] ASYNCIO_API LockGuard {
 public:
+    /// Adopts `lock`, which the caller holds.
     explicit LockGuard(Lock& lock) noexcept : lock_(&lock) {}
+    /// Takes over `other`'s lock; `other` releases nothing.
     LockGuard(LockGuard&& other) noexcept : lock_(std::exchange(other.lock_, nullptr)) {}
     LockGuard& operator=(LockGuard&&) = delete;
     LockGuard(const LockGuard&) = delete;
@@ -33,6 +36,7 @@ private:
     Lock* lock_;
 };
 
+/// A mutual exclusion lock for tasks (the seed's Lock): FIFO hand-off, no barging.
 class ASYNCIO_API Lock {
 public:
     /// Locks start unlocked.

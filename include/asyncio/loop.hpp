@@ -1,8 +1,9 @@
-// Loop, get_event_loop, new_event_loop, run (the seed's "Event loop" section).
-//
-// One loop per thread: get_event_loop() returns the calling thread's loop, created on first
-// use. As in MicroPython, run() reuses that loop and leaves unfinished tasks queued for the
-// next run; new_event_loop() drops them and returns the same (reset) Loop object.
+/// @file
+/// Loop, get_event_loop, new_event_loop, run (the seed's "Event loop" section).
+///
+/// One loop per thread: get_event_loop() returns the calling thread's loop, created on first
+/// use. As in MicroPython, run() reuses that loop and leaves unfinished tasks queued for the
+/// next run; new_event_loop() drops them and returns the same (reset) Loop object.
 #pragma once
 
 #include <chrono>
@@ -44,6 +45,7 @@ struct ExceptionContext {
 /// `handler(loop, context)`; an exception it throws propagates out of run().
 using ExceptionHandler = std::function<void(Loop&, const ExceptionContext&)>;
 
+/// The event loop of one thread: runs its tasks, timers, callbacks and I/O (the seed's Loop).
 class ASYNCIO_API Loop {
 public:
     Loop(const Loop&) = delete;
@@ -96,7 +98,9 @@ public:
     /// them; such handles then see a cancelled task) and closes the loop: later runs and
     /// create_task throw RuntimeError until new_event_loop(). Throws if the loop is running.
     void close();
+    /// True after close().
     [[nodiscard]] bool is_closed() const noexcept { return closed_; }
+    /// True while run_forever() or run_until_complete() is running.
     [[nodiscard]] bool is_running() const noexcept { return depth_ > 0; }
 
     /// Installs `handler` for unretrieved task exceptions; nullptr restores the default.
@@ -138,6 +142,7 @@ public:
         const std::int64_t deadline = deadline_after(delay);  // may throw: before the node exists
         return schedule_at(deadline, detail::make_callback(std::forward<F>(f)));
     }
+    /// call_later() with a std::chrono duration.
     template <class Rep, class Period, class F>
     TimerHandle call_later(std::chrono::duration<Rep, Period> delay, F&& f) {
         return call_later(std::chrono::duration<double>(delay).count(), std::forward<F>(f));
@@ -149,6 +154,7 @@ public:
         const std::int64_t deadline = deadline_at(when);  // may throw: before the node exists
         return schedule_at(deadline, detail::make_callback(std::forward<F>(f)));
     }
+    /// call_at() with a std::chrono::steady_clock time point.
     template <class F>
     TimerHandle call_at(std::chrono::steady_clock::time_point when, F&& f) {
         return call_at(std::chrono::duration<double>(when.time_since_epoch()).count(), std::forward<F>(f));

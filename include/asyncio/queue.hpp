@@ -1,21 +1,22 @@
-// Queue, PriorityQueue, LifoQueue: CPython's asyncio queues for tasks of one loop.
-//
-//   asyncio::Queue<int> q(64);            // maxsize 64; 0 (the default) = unbounded
-//   co_await q.put(1);                    // waits while the queue is full
-//   int v = co_await q.get();             // waits while it is empty
-//   q.task_done();  co_await q.join();    // count finished items, wait for all of them
-//   q.shutdown();                         // put raises QueueShutDown; get drains, then raises
-//
-// Waiters are served first come, first served. An item put while getters wait is promised to
-// the oldest getter (and a slot freed while putters wait to the oldest putter); a newcomer
-// cannot take it first, so get_nowait() may raise QueueEmpty while qsize() counts an item
-// promised to a woken getter that has not run yet. A waiter cancelled after it was promised
-// an item or a slot passes it to the next waiter: nothing is lost.
-//
-// Waiting allocates nothing (the waiter's node lives in its coroutine frame); the items live
-// in a ring buffer (Queue) or a vector (LifoQueue, PriorityQueue) that grows to its
-// high-water mark. Use from the loop's thread only. A queue destroyed while tasks wait on it
-// wakes them with CancelledError.
+/// @file
+/// Queue, PriorityQueue, LifoQueue: CPython's asyncio queues for tasks of one loop.
+///
+///      asyncio::Queue<int> q(64);            // maxsize 64; 0 (the default) = unbounded
+///      co_await q.put(1);                    // waits while the queue is full
+///      int v = co_await q.get();             // waits while it is empty
+///      q.task_done();  co_await q.join();    // count finished items, wait for all of them
+///      q.shutdown();                         // put raises QueueShutDown; get drains, then raises
+///
+/// Waiters are served first come, first served. An item put while getters wait is promised to
+/// the oldest getter (and a slot freed while putters wait to the oldest putter); a newcomer
+/// cannot take it first, so get_nowait() may raise QueueEmpty while qsize() counts an item
+/// promised to a woken getter that has not run yet. A waiter cancelled after it was promised
+/// an item or a slot passes it to the next waiter: nothing is lost.
+///
+/// Waiting allocates nothing (the waiter's node lives in its coroutine frame); the items live
+/// in a ring buffer (Queue) or a vector (LifoQueue, PriorityQueue) that grows to its
+/// high-water mark. Use from the loop's thread only. A queue destroyed while tasks wait on it
+/// wakes them with CancelledError.
 #pragma once
 
 #include <coroutine>
@@ -282,6 +283,7 @@ private:
 template <class T>
 class Queue : public detail::QueueBase<T, detail::RingStore<T>> {
 public:
+    /// `maxsize`: the most items it holds; 0 = unbounded.
     explicit Queue(std::size_t maxsize = 0) : detail::QueueBase<T, detail::RingStore<T>>(maxsize) {}
 };
 
@@ -289,6 +291,7 @@ public:
 template <class T>
 class LifoQueue : public detail::QueueBase<T, detail::StackStore<T>> {
 public:
+    /// `maxsize`: the most items it holds; 0 = unbounded.
     explicit LifoQueue(std::size_t maxsize = 0) : detail::QueueBase<T, detail::StackStore<T>>(maxsize) {}
 };
 
@@ -299,7 +302,9 @@ class PriorityQueue : public detail::QueueBase<T, detail::HeapStore<T, Compare>>
     using Base = detail::QueueBase<T, detail::HeapStore<T, Compare>>;
 
 public:
+    /// `maxsize`: the most items it holds; 0 = unbounded.
     explicit PriorityQueue(std::size_t maxsize = 0) : Base(maxsize) {}
+    /// `maxsize` as above; `compare` orders the items (smallest first).
     PriorityQueue(std::size_t maxsize, Compare compare)
         : Base(maxsize, detail::HeapStore<T, Compare>(std::move(compare))) {}
 };

@@ -1,14 +1,15 @@
-// Semaphore, BoundedSemaphore: a counter of permits for tasks (CPython's asyncio.Semaphore).
-//
-//   asyncio::Semaphore sem(10);             // at most 10 holders at once
-//   co_await sem.acquire();  ...  sem.release();
-//   { auto guard = co_await sem;  ... }     // `async with sem:`
-//
-// Fair: waiters get permits first come, first served. release() with tasks waiting hands the
-// permit to the oldest one, and a task arriving before that one runs waits behind it (no
-// barging, as CPython since 3.11.1). A waiter cancelled after being handed a permit passes it
-// on, so the count stays right. Waiting allocates nothing. Use from the loop's thread only;
-// a semaphore destroyed while tasks wait on it wakes them with CancelledError.
+/// @file
+/// Semaphore, BoundedSemaphore: a counter of permits for tasks (CPython's asyncio.Semaphore).
+///
+///      asyncio::Semaphore sem(10);             // at most 10 holders at once
+///      co_await sem.acquire();  ...  sem.release();
+///      { auto guard = co_await sem;  ... }     // `async with sem:`
+///
+/// Fair: waiters get permits first come, first served. release() with tasks waiting hands the
+/// permit to the oldest one, and a task arriving before that one runs waits behind it (no
+/// barging, as CPython since 3.11.1). A waiter cancelled after being handed a permit passes it
+/// on, so the count stays right. Waiting allocates nothing. Use from the loop's thread only;
+/// a semaphore destroyed while tasks wait on it wakes them with CancelledError.
 #pragma once
 
 #include <coroutine>
@@ -26,7 +27,9 @@ class Semaphore;
 /// Gives its permit back when destroyed (scope exit, exception, cancellation). Move-only.
 class [[nodiscard]] ASYNCIO_API SemaphoreGuard {
 public:
+    /// Adopts a permit of `sem` the caller holds.
     explicit SemaphoreGuard(Semaphore& sem) noexcept : sem_(&sem) {}
+    /// Takes over `other`'s permit; `other` releases nothing.
     SemaphoreGuard(SemaphoreGuard&& other) noexcept : sem_(std::exchange(other.sem_, nullptr)) {}
     SemaphoreGuard& operator=(SemaphoreGuard&&) = delete;
     SemaphoreGuard(const SemaphoreGuard&) = delete;
@@ -36,6 +39,7 @@ private:
     Semaphore* sem_;
 };
 
+/// A counting semaphore for tasks (CPython's asyncio.Semaphore): FIFO hand-off.
 class ASYNCIO_API Semaphore {
 public:
     /// `value` permits (default 1). Negative: std::invalid_argument.
@@ -104,6 +108,7 @@ public:
     GuardAwaiter operator co_await() noexcept { return GuardAwaiter(*this); }
 
 protected:
+    /// @private
     Semaphore(std::int64_t value, std::int64_t bound);
 
 private:
@@ -129,6 +134,7 @@ private:
 /// asyncio.BoundedSemaphore).
 class ASYNCIO_API BoundedSemaphore : public Semaphore {
 public:
+    /// Starts with `value` permits and refuses to be released above it.
     explicit BoundedSemaphore(std::int64_t value = 1);
 };
 

@@ -1,18 +1,19 @@
-// Server, start_server (the seed's "TCP stream connections").
-//
-//   auto server = co_await asyncio::start_server(handle_client, "127.0.0.1", 0);
-//   std::uint16_t port = server.port();   // the bound port (useful with port 0)
-//   ...
-//   server.close();
-//   co_await server.wait_closed();
-//
-// Each accepted connection runs `callback(reader, writer)` as its own task. Connection tasks
-// are not tracked: closing the server stops accepting but leaves them running (as in
-// MicroPython). An exception from a callback goes to the loop's exception handler and the
-// server keeps serving. The accept loop never stops for one connection's sake: a connection
-// that fails before or while it is accepted (reset, aborted, unreachable, ... as accept(2) lists)
-// or that cannot be watched by epoll is dropped alone; out of descriptors or memory (EMFILE,
-// ENFILE, ENOBUFS, ENOMEM) it backs off briefly and retries, serving the connections it has.
+/// @file
+/// Server, start_server (the seed's "TCP stream connections").
+///
+///      auto server = co_await asyncio::start_server(handle_client, "127.0.0.1", 0);
+///      std::uint16_t port = server.port();   // the bound port (useful with port 0)
+///      ...
+///      server.close();
+///      co_await server.wait_closed();
+///
+/// Each accepted connection runs `callback(reader, writer)` as its own task. Connection tasks
+/// are not tracked: closing the server stops accepting but leaves them running (as in
+/// MicroPython). An exception from a callback goes to the loop's exception handler and the
+/// server keeps serving. The accept loop never stops for one connection's sake: a connection
+/// that fails before or while it is accepted (reset, aborted, unreachable, ... as accept(2) lists)
+/// or that cannot be watched by epoll is dropped alone; out of descriptors or memory (EMFILE,
+/// ENFILE, ENOBUFS, ENOMEM) it backs off briefly and retries, serving the connections it has.
 #pragma once
 
 #include <cstdint>
@@ -33,10 +34,13 @@ struct ServerState;
 /// What start_server runs for each connection.
 using ConnectionCallback = std::function<Coro<>(Stream reader, Stream writer)>;
 
+/// A listening server from start_server(): move-only; destroying it closes the socket.
 class ASYNCIO_API Server {
 public:
     Server() = default;
+    /// Takes over `other`'s listening socket.
     Server(Server&&) noexcept = default;
+    /// Closes the socket held (if any) and takes over `other`'s.
     Server& operator=(Server&& other) noexcept;
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -51,6 +55,7 @@ public:
     /// The bound port.
     [[nodiscard]] std::uint16_t port() const noexcept;
 
+    /// @private
     explicit Server(std::shared_ptr<detail::ServerState> state) noexcept : state_(std::move(state)) {}
 
 private:

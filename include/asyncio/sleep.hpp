@@ -1,16 +1,17 @@
-// sleep, sleep_ms (the seed's "Core functions").
-//
-//   co_await asyncio::sleep_ms(5);      // integer milliseconds (MicroPython extension)
-//   co_await asyncio::sleep(0.25);      // seconds as a double
-//   co_await asyncio::sleep(250ms);     // any std::chrono::duration
-//
-// The deadline is fixed when sleep/sleep_ms is CALLED, not when it is awaited (as in
-// MicroPython). A zero or negative length yields: the task goes to the back of the run queue
-// and runs again after every task already runnable (round-robin). Sleepers wake in deadline
-// order; equal deadlines wake in the order they started sleeping. cancel() wakes a sleeper at
-// once with CancelledError. Unlike MicroPython, which counts in whole milliseconds and
-// truncates sleep(0.0009) to 0, sub-millisecond lengths are honoured (docs/differences.md).
-// Lengths too large to represent saturate to "forever".
+/// @file
+/// sleep, sleep_ms (the seed's "Core functions").
+///
+///      co_await asyncio::sleep_ms(5);      // integer milliseconds (MicroPython extension)
+///      co_await asyncio::sleep(0.25);      // seconds as a double
+///      co_await asyncio::sleep(250ms);     // any std::chrono::duration
+///
+/// The deadline is fixed when sleep/sleep_ms is CALLED, not when it is awaited (as in
+/// MicroPython). A zero or negative length yields: the task goes to the back of the run queue
+/// and runs again after every task already runnable (round-robin). Sleepers wake in deadline
+/// order; equal deadlines wake in the order they started sleeping. cancel() wakes a sleeper at
+/// once with CancelledError. Unlike MicroPython, which counts in whole milliseconds and
+/// truncates sleep(0.0009) to 0, sub-millisecond lengths are honoured (docs/differences.md).
+/// Lengths too large to represent saturate to "forever".
 #pragma once
 
 #include <chrono>
@@ -82,7 +83,7 @@ inline SleepAwaiter sleep(double seconds) noexcept {
     return SleepAwaiter::after_ns(static_cast<std::int64_t>(seconds * 1e9));
 }
 
-/// Sleeps for whole `seconds` (an exact match, so `sleep(1)` does not pick POSIX ::sleep
+/// Sleeps for whole `seconds` (an exact match, so `sleep(1)` does not pick the POSIX function of that name
 /// under `using namespace asyncio`).
 template <class I>
     requires std::is_integral_v<I>

@@ -1,23 +1,24 @@
-// Stream, open_connection (the seed's "TCP stream connections").
-//
-//   auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", 8080);
-//   writer.write("ping\n");
-//   co_await writer.drain();                   // sends; waits only while the kernel is full
-//   std::string line = co_await reader.readline();
-//   writer.close();
-//   co_await writer.wait_closed();
-//
-// One Stream serves both directions (reader and writer are copies of one handle, as in
-// MicroPython). Reads are served from an internal buffer filled by large recv() calls, so
-// readline/readexactly cost no system call per byte. write() only appends to the output buffer
-// (no system call, as the seed documents); drain() sends it, and write errors surface there.
-// Every read and drain() is a scheduling point (it suspends at least once). A peer reset raises
-// std::system_error (ECONNRESET reads, EPIPE/ECONNRESET writes), never SIGPIPE.
-//
-// One task reads a stream at a time (as in CPython): a read that arrives while another task's
-// read is waiting for data raises RuntimeError naming both calls. Several tasks may drain() at
-// once: each returns when everything written before it is sent, or raises the write error.
-// readline() has no length limit unless set_limit() sets one (MicroPython has none).
+/// @file
+/// Stream, open_connection (the seed's "TCP stream connections").
+///
+///      auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", 8080);
+///      writer.write("ping\n");
+///      co_await writer.drain();                   // sends; waits only while the kernel is full
+///      std::string line = co_await reader.readline();
+///      writer.close();
+///      co_await writer.wait_closed();
+///
+/// One Stream serves both directions (reader and writer are copies of one handle, as in
+/// MicroPython). Reads are served from an internal buffer filled by large recv() calls, so
+/// readline/readexactly cost no system call per byte. write() only appends to the output buffer
+/// (no system call, as the seed documents); drain() sends it, and write errors surface there.
+/// Every read and drain() is a scheduling point (it suspends at least once). A peer reset raises
+/// std::system_error (ECONNRESET reads, EPIPE/ECONNRESET writes), never SIGPIPE.
+///
+/// One task reads a stream at a time (as in CPython): a read that arrives while another task's
+/// read is waiting for data raises RuntimeError naming both calls. Several tasks may drain() at
+/// once: each returns when everything written before it is sent, or raises the write error.
+/// readline() has no length limit unless set_limit() sets one (MicroPython has none).
 #pragma once
 
 #include <cstddef>
@@ -45,11 +46,12 @@ struct Address {
     // A constructor, so Address is not an aggregate: g++ 12 destroys a braced aggregate
     // temporary twice inside a co_await expression; with a constructor, writing
     // `co_await f(Address{"127.0.0.1", 0})` is safe (tests/pitfalls_test.cpp checks it).
+    /// `host_name` and `port_number`, as given.
     Address(std::string host_name, std::uint16_t port_number)
         : host(std::move(host_name)), port(port_number) {}
 
-    std::string host;
-    std::uint16_t port = 0;
+    std::string host;  ///< numeric address (or path for Unix sockets)
+    std::uint16_t port = 0;  ///< port; 0 for Unix sockets
     friend bool operator==(const Address&, const Address&) = default;
 };
 
@@ -66,6 +68,8 @@ concept ByteBuffer = std::ranges::contiguous_range<R> && std::ranges::sized_rang
                      !std::is_const_v<std::remove_reference_t<std::ranges::range_reference_t<R>>>;
 }  // namespace detail
 
+/// One end of a connection (TCP, TLS, Unix socket or fd): a copyable handle, reader and
+/// writer at once.
 class ASYNCIO_API Stream {
 public:
     /// An empty handle; streams come from open_connection and start_server.
@@ -79,7 +83,9 @@ public:
     /// std::byte): a std::span, or a std::vector / std::array / std::string it must outlive the
     /// read, so containers are taken as lvalues only.
     Coro<std::size_t> readinto(std::span<std::byte> buf);
+    /// readinto() into a span of `char`.
     Coro<std::size_t> readinto(std::span<char> buf);
+    /// readinto() into any writable contiguous range of bytes (see detail::ByteBuffer).
     template <class R>
         requires detail::ByteBuffer<R>
     Coro<std::size_t> readinto(R&& buf) {
@@ -97,6 +103,7 @@ public:
 
     /// Appends to the output buffer; nothing is sent until drain() (or wait_closed()).
     void write(std::string_view data);
+    /// write() of raw bytes.
     void write(std::span<const std::byte> data);
     /// Sends everything buffered, waiting while the kernel's buffer is full. Several tasks may
     /// drain at once; a write error raises in every one of them.
@@ -112,6 +119,7 @@ public:
     /// "peername": the peer's address; "sockname": ours. Other keys raise std::invalid_argument.
     [[nodiscard]] Address get_extra_info(std::string_view key) const;
 
+    /// False for a default-constructed (empty) handle.
     explicit operator bool() const noexcept { return static_cast<bool>(state_); }
     friend bool operator==(const Stream& a, const Stream& b) noexcept { return a.state_ == b.state_; }
 
@@ -122,8 +130,8 @@ private:
     std::shared_ptr<detail::StreamState> state_;
 };
 
-using StreamReader = Stream;
-using StreamWriter = Stream;
+using StreamReader = Stream;  ///< CPython's name for the reading side: the same Stream
+using StreamWriter = Stream;  ///< CPython's name for the writing side: the same Stream
 
 /// Opens a TCP connection to host:port. Numeric IPv4/IPv6 addresses connect without a
 /// resolver; names are resolved on a helper thread, never blocking the loop. Tries each

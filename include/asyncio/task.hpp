@@ -1,14 +1,15 @@
-// Task<T>, create_task, current_task (the seed's "Core functions" and "class Task").
-//
-// A Task is a copyable handle to a scheduled coroutine. The loop keeps the task alive while it
-// runs, so dropping every handle does not stop it (as in Python). The task's state lives in
-// its coroutine frame: create_task allocates nothing beyond the frame the Coro already has.
-//
-//   auto t = asyncio::create_task(work());   // queued; first runs when the caller suspends
-//   int v = co_await t;                      // value, or the task's exception rethrown
-//   t.cancel();                              // CancelledError at the task's current co_await
-//
-// Task<> (= Task<void>) is the type-erased handle every Task<T> converts to.
+/// @file
+/// Task<T>, create_task, current_task (the seed's "Core functions" and "class Task").
+///
+/// A Task is a copyable handle to a scheduled coroutine. The loop keeps the task alive while it
+/// runs, so dropping every handle does not stop it (as in Python). The task's state lives in
+/// its coroutine frame: create_task allocates nothing beyond the frame the Coro already has.
+///
+///      auto t = asyncio::create_task(work());   // queued; first runs when the caller suspends
+///      int v = co_await t;                      // value, or the task's exception rethrown
+///      t.cancel();                              // CancelledError at the task's current co_await
+///
+/// Task<> (= Task<void>) is the type-erased handle every Task<T> converts to.
 #pragma once
 
 #include <coroutine>
@@ -22,6 +23,7 @@
 
 namespace asyncio {
 
+/// A handle to a task: awaitable for its result, copyable, comparable.
 template <class T = void>
 class Task;
 
@@ -90,8 +92,11 @@ class Task<void> {
 public:
     /// An empty handle (e.g. the `future` of an exception context no task raised).
     Task() noexcept = default;
+    /// Another handle to the same task.
     Task(const Task& other) noexcept : t_(other.t_) { detail::add_ref(t_); }
+    /// Takes over `other`'s reference; `other` becomes empty.
     Task(Task&& other) noexcept : t_(std::exchange(other.t_, nullptr)) {}
+    /// Refers to `other`'s task instead.
     Task& operator=(Task other) noexcept {
         std::swap(t_, other.t_);
         return *this;
@@ -109,6 +114,7 @@ public:
     /// Throws RuntimeError("can't cancel self") for the current task.
     bool cancel() { return detail::cancel_task(task()); }
 
+    /// False for an empty handle (default-constructed or moved from).
     explicit operator bool() const noexcept { return t_ != nullptr; }
     friend bool operator==(const Task& a, const Task& b) noexcept { return a.t_ == b.t_; }
 
@@ -131,9 +137,12 @@ protected:
         return *t_;
     }
 
+    /// @private
     detail::TaskBase* t_ = nullptr;
 };
 
+/// A handle to a task returning `T`: `co_await task` gives the value or rethrows; done(),
+/// cancel(), == and operator bool come from Task<> (its base class).
 template <class T>
 class Task : public Task<void> {
 public:
@@ -143,6 +152,7 @@ public:
     /// await the same task; each gets the value (a copy; a move-only value can be taken once).
     detail::TaskAwaiter<T> operator co_await() const { return detail::TaskAwaiter<T>(&this->task()); }
 
+    /// @private
     static Task adopt(detail::TaskBase* t) noexcept {
         Task h;
         h.t_ = t;

@@ -1,31 +1,32 @@
-// task_group, TaskGroup (CPython's `async with asyncio.TaskGroup() as tg:`).
-//
-//   int n = co_await asyncio::task_group([&](asyncio::TaskGroup& tg) -> asyncio::Coro<int> {
-//       auto a = tg.create_task(fetch(1));
-//       auto b = tg.create_task(fetch(2));
-//       co_return 42;                 // the group still waits for a and b
-//   });
-//
-// Structured concurrency: the body runs inline in the awaiting task; task_group returns (the
-// body's value) only once every child has finished, so no child outlives the group.
-//
-// Failures: the first failure of a child (any exception but CancelledError) cancels every other
-// child and the body wherever it is suspended; a failure of the body cancels every child.
-// After all of them have finished, the failures are thrown as one ExceptionGroup: the
-// children's in the order they happened, the body's own last. A child cancelled (by the group
-// or anyone else) is not a failure. A cancel from outside (of the awaiting task, while the
-// body or the group's final wait is suspended) cancels every child, waits for them all, then
-// raises CancelledError (ExceptionGroup instead if a child had failed; the cancel is then
-// delivered at the task's next co_await, as CPython does). The group tells its own cancel of
-// the body from one from outside by counting requests (CPython's uncancel()).
-//
-// TaskGroup& is valid only inside the body and in the children it is passed to (capture it by
-// reference there: the group outlives every child). tg.create_task while the group shuts down
-// (after a failure or a cancel) or once it has finished: RuntimeError, and the Coro never runs.
-//
-// g++ 12: a lambda that captures BY VALUE something with a destructor, written directly in
-// `co_await task_group(...)`, is destroyed twice (docs/pitfalls.md); capture by reference, or
-// name the lambda first.
+/// @file
+/// task_group, TaskGroup (CPython's `async with asyncio.TaskGroup() as tg:`).
+///
+///      int n = co_await asyncio::task_group([&](asyncio::TaskGroup& tg) -> asyncio::Coro<int> {
+///       auto a = tg.create_task(fetch(1));
+///       auto b = tg.create_task(fetch(2));
+///       co_return 42;                 // the group still waits for a and b
+///      });
+///
+/// Structured concurrency: the body runs inline in the awaiting task; task_group returns (the
+/// body's value) only once every child has finished, so no child outlives the group.
+///
+/// Failures: the first failure of a child (any exception but CancelledError) cancels every other
+/// child and the body wherever it is suspended; a failure of the body cancels every child.
+/// After all of them have finished, the failures are thrown as one ExceptionGroup: the
+/// children's in the order they happened, the body's own last. A child cancelled (by the group
+/// or anyone else) is not a failure. A cancel from outside (of the awaiting task, while the
+/// body or the group's final wait is suspended) cancels every child, waits for them all, then
+/// raises CancelledError (ExceptionGroup instead if a child had failed; the cancel is then
+/// delivered at the task's next co_await, as CPython does). The group tells its own cancel of
+/// the body from one from outside by counting requests (CPython's uncancel()).
+///
+/// TaskGroup& is valid only inside the body and in the children it is passed to (capture it by
+/// reference there: the group outlives every child). tg.create_task while the group shuts down
+/// (after a failure or a cancel) or once it has finished: RuntimeError, and the Coro never runs.
+///
+/// g++ 12: a lambda that captures BY VALUE something with a destructor, written directly in
+/// `co_await task_group(...)`, is destroyed twice (docs/pitfalls.md); capture by reference, or
+/// name the lambda first.
 #pragma once
 
 #include <coroutine>
@@ -63,6 +64,7 @@ using group_body_result_t = typename std::invoke_result_t<F&, TaskGroup&>::value
 
 }  // namespace detail
 
+/// The children of one task_group() call; valid only while its body and children run.
 class ASYNCIO_API TaskGroup {
 public:
     TaskGroup(const TaskGroup&) = delete;

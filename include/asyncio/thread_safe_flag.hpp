@@ -1,14 +1,15 @@
-// ThreadSafeFlag (the seed's "class ThreadSafeFlag"): the bridge from other threads and POSIX
-// signal handlers into the loop.
-//
-//   asyncio::ThreadSafeFlag flag;
-//   std::thread worker([&] { produce(); flag.set(); });   // any thread, or a signal handler
-//   co_await flag.wait();                                  // in a task; auto-resets
-//
-// set() is async-signal-safe: lock-free atomics, plus at most one write() to the loop's eventfd
-// when the loop may be blocked, so an idle loop wakes within microseconds. Only one task may
-// wait at a time (a second concurrent waiter raises RuntimeError). The flag must outlive every
-// thread that may still call set().
+/// @file
+/// ThreadSafeFlag (the seed's "class ThreadSafeFlag"): the bridge from other threads and POSIX
+/// signal handlers into the loop.
+///
+///      asyncio::ThreadSafeFlag flag;
+///      std::thread worker([&] { produce(); flag.set(); });   // any thread, or a signal handler
+///      co_await flag.wait();                                  // in a task; auto-resets
+///
+/// set() is async-signal-safe: lock-free atomics, plus at most one write() to the loop's eventfd
+/// when the loop may be blocked, so an idle loop wakes within microseconds. Only one task may
+/// wait at a time (a second concurrent waiter raises RuntimeError). The flag must outlive every
+/// thread that may still call set().
 #pragma once
 
 #include <atomic>
@@ -24,6 +25,8 @@ namespace detail {
 class ThreadWakeups;
 }
 
+/// A flag that any thread or signal handler can set and one task waits on (the seed's
+/// ThreadSafeFlag).
 class ASYNCIO_API ThreadSafeFlag {
 public:
     /// Flags start cleared.

@@ -1,28 +1,29 @@
-// to_thread and run_coroutine_threadsafe (CPython's asyncio.to_thread and
-// asyncio.run_coroutine_threadsafe): the two bridges between the loop and ordinary threads.
-//
-//   std::string page = co_await asyncio::to_thread(read_file, path);   // blocking call, off-loop
-//
-//   // on some other thread, with `loop` running on its own thread:
-//   std::future<int> f = asyncio::run_coroutine_threadsafe(compute(), loop);
-//   int v = f.get();
-//
-// to_thread(f, args...) calls f(args...) on a worker thread of the calling thread's loop and
-// gives its value (or rethrows its exception) in the awaiting task. `f` and `args` are copied
-// (decayed) as std::thread copies them; pass std::ref to share. The call is submitted when the
-// Coro is first awaited. The pool belongs to the loop: at most min(32, cores + 4) threads,
-// started as needed, joined when the loop closes (close() waits for calls in progress; calls
-// not yet started are dropped). The result comes back through the loop's cross-thread wake-up:
-// the awaiting task sleeps in the poller, nothing polls. Cancelling the awaiting task raises
-// CancelledError in it at once; the call runs on to its end on its thread, its result is
-// dropped, and the other threads of the pool serve other calls meanwhile. On a closed or closing
-// loop: RuntimeError.
-//
-// run_coroutine_threadsafe(coro, loop), from a thread other than the loop's: schedules `coro` as a
-// task of `loop` and returns a std::future for its value or exception. If the loop is closed
-// before the task finishes, the future holds CancelledError; if it is closed already, the call
-// throws RuntimeError("Event loop is closed"). Unlike CPython's concurrent.futures.Future, a
-// std::future cannot cancel the task.
+/// @file
+/// to_thread and run_coroutine_threadsafe (CPython's asyncio.to_thread and
+/// asyncio.run_coroutine_threadsafe): the two bridges between the loop and ordinary threads.
+///
+///      std::string page = co_await asyncio::to_thread(read_file, path);   // blocking call, off-loop
+///
+///      // on some other thread, with `loop` running on its own thread:
+///      std::future<int> f = asyncio::run_coroutine_threadsafe(compute(), loop);
+///      int v = f.get();
+///
+/// to_thread(f, args...) calls f(args...) on a worker thread of the calling thread's loop and
+/// gives its value (or rethrows its exception) in the awaiting task. `f` and `args` are copied
+/// (decayed) as std::thread copies them; pass std::ref to share. The call is submitted when the
+/// Coro is first awaited. The pool belongs to the loop: at most min(32, cores + 4) threads,
+/// started as needed, joined when the loop closes (close() waits for calls in progress; calls
+/// not yet started are dropped). The result comes back through the loop's cross-thread wake-up:
+/// the awaiting task sleeps in the poller, nothing polls. Cancelling the awaiting task raises
+/// CancelledError in it at once; the call runs on to its end on its thread, its result is
+/// dropped, and the other threads of the pool serve other calls meanwhile. On a closed or closing
+/// loop: RuntimeError.
+///
+/// run_coroutine_threadsafe(coro, loop), from a thread other than the loop's: schedules `coro` as a
+/// task of `loop` and returns a std::future for its value or exception. If the loop is closed
+/// before the task finishes, the future holds CancelledError; if it is closed already, the call
+/// throws RuntimeError("Event loop is closed"). Unlike CPython's concurrent.futures.Future, a
+/// std::future cannot cancel the task.
 #pragma once
 
 #include <exception>

@@ -1,31 +1,32 @@
-// timeout, timeout_at, shield (CPython's asyncio.timeout(), timeout_at(), shield()).
-//
-//   std::string page = co_await asyncio::timeout(2.0, fetch(url));   // seconds (double)
-//   co_await asyncio::timeout(250ms, ev.wait());                     // any std::chrono duration
-//   co_await asyncio::timeout_at(loop.time() + 5, job());            // a Loop::time() value
-//   co_await asyncio::timeout(std::nullopt, job());                  // no limit
-//   co_await asyncio::shield(save(record));                          // survives our cancel
-//
-// timeout(delay, aw) is CPython's `async with asyncio.timeout(delay): await aw`. Unlike
-// wait_for, `aw` runs INLINE in the awaiting task: a Coro is not made a task, a Task or a
-// library awaitable (Event::wait(), Lock::acquire(), sleep ...) is awaited where it stands.
-// The deadline is fixed when timeout()/timeout_at() is CALLED (as sleep's). When it passes, the
-// awaiting task is cancelled wherever `aw` is suspended (so a Task it awaits is cancelled too,
-// as in CPython); once the CancelledError has unwound out of `aw`, timeout throws
-// TimeoutError instead. A deadline already past lets `aw` run until its first suspension.
-//
-// Which level times out: each timeout counts the cancel it made (CPython's cancelling() /
-// uncancel()). Of nested timeouts, the innermost whose deadline passed reports TimeoutError and
-// the outer ones see that exception (an outer one that expired at the same time reports its
-// own TimeoutError instead, the inner one letting the CancelledError through). A cancel from
-// outside (Task::cancel(), a task group, wait_for) always stays CancelledError, even when a
-// deadline passed in the same step. If `aw` catches the CancelledError and returns normally,
-// timeout returns its value (as CPython).
-//
-// shield(aw): `aw` is made a task (a Task is used as it is) and awaited WITHOUT forwarding a
-// cancel to it: cancelling the awaiting task raises CancelledError in it at once, while the
-// shielded task keeps running (its exception, if nobody awaits it, goes to the exception
-// handler). If the shielded task is cancelled by someone else, shield raises CancelledError.
+/// @file
+/// timeout, timeout_at, shield (CPython's asyncio.timeout(), timeout_at(), shield()).
+///
+///      std::string page = co_await asyncio::timeout(2.0, fetch(url));   // seconds (double)
+///      co_await asyncio::timeout(250ms, ev.wait());                     // any std::chrono duration
+///      co_await asyncio::timeout_at(loop.time() + 5, job());            // a Loop::time() value
+///      co_await asyncio::timeout(std::nullopt, job());                  // no limit
+///      co_await asyncio::shield(save(record));                          // survives our cancel
+///
+/// timeout(delay, aw) is CPython's `async with asyncio.timeout(delay): await aw`. Unlike
+/// wait_for, `aw` runs INLINE in the awaiting task: a Coro is not made a task, a Task or a
+/// library awaitable (Event::wait(), Lock::acquire(), sleep ...) is awaited where it stands.
+/// The deadline is fixed when timeout()/timeout_at() is CALLED (as sleep's). When it passes, the
+/// awaiting task is cancelled wherever `aw` is suspended (so a Task it awaits is cancelled too,
+/// as in CPython); once the CancelledError has unwound out of `aw`, timeout throws
+/// TimeoutError instead. A deadline already past lets `aw` run until its first suspension.
+///
+/// Which level times out: each timeout counts the cancel it made (CPython's cancelling() /
+/// uncancel()). Of nested timeouts, the innermost whose deadline passed reports TimeoutError and
+/// the outer ones see that exception (an outer one that expired at the same time reports its
+/// own TimeoutError instead, the inner one letting the CancelledError through). A cancel from
+/// outside (Task::cancel(), a task group, wait_for) always stays CancelledError, even when a
+/// deadline passed in the same step. If `aw` catches the CancelledError and returns normally,
+/// timeout returns its value (as CPython).
+///
+/// shield(aw): `aw` is made a task (a Task is used as it is) and awaited WITHOUT forwarding a
+/// cancel to it: cancelling the awaiting task raises CancelledError in it at once, while the
+/// shielded task keeps running (its exception, if nobody awaits it, goes to the exception
+/// handler). If the shielded task is cancelled by someone else, shield raises CancelledError.
 #pragma once
 
 #include <chrono>

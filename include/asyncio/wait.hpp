@@ -1,29 +1,30 @@
-// wait, as_completed (CPython's asyncio.wait() and asyncio.as_completed()).
-//
-//   auto [done, pending] = co_await asyncio::wait(tasks);                    // all finished
-//   auto [done, pending] = co_await asyncio::wait(tasks, asyncio::FIRST_COMPLETED, 0.5);
-//
-//   auto next = asyncio::as_completed(tasks, 2.0);
-//   while (auto t = co_await next()) use(co_await *t);   // in the order they finish
-//
-// wait(tasks, return_when = ALL_COMPLETED, timeout = none): `tasks` is a range of Task<T>
-// (nothing is promoted: CPython forbids bare coroutines here too). Returns when the condition
-// holds (FIRST_COMPLETED: one task finished; FIRST_EXCEPTION: one failed with an exception
-// other than CancelledError, or all finished; ALL_COMPLETED) or when the timeout expires, which
-// is not an error and cancels nothing. `done` and `pending` keep the order of `tasks`. If the
-// condition already holds, wait returns without suspending (CPython suspends once). Cancelling
-// the waiting task raises CancelledError in it and leaves the tasks running. An empty range or
-// an invalid return_when: std::invalid_argument. Unlike CPython (sets), a task given twice is
-// listed twice.
-//
-// as_completed(tasks, timeout = none): the timeout runs from the call. `next()` gives the next
-// task to finish (tasks already finished first, in the order given), as a std::optional<Task<T>>
-// whose outcome `co_await *t` gives without suspending, then std::nullopt once every task was
-// given. At the deadline, each call raises TimeoutError instead (once per task not yet given;
-// tasks finished before the deadline are still given first), nothing is cancelled. Cancelling
-// the task awaiting next() raises CancelledError and loses nothing: the next call goes on.
-// Several tasks may await next() at once (each gets a different task). The object returned is
-// movable; it must outlive every pending next().
+/// @file
+/// wait, as_completed (CPython's asyncio.wait() and asyncio.as_completed()).
+///
+///      auto [done, pending] = co_await asyncio::wait(tasks);                    // all finished
+///      auto [done, pending] = co_await asyncio::wait(tasks, asyncio::FIRST_COMPLETED, 0.5);
+///
+///      auto next = asyncio::as_completed(tasks, 2.0);
+///      while (auto t = co_await next()) use(co_await *t);   // in the order they finish
+///
+/// wait(tasks, return_when = ALL_COMPLETED, timeout = none): `tasks` is a range of Task<T>
+/// (nothing is promoted: CPython forbids bare coroutines here too). Returns when the condition
+/// holds (FIRST_COMPLETED: one task finished; FIRST_EXCEPTION: one failed with an exception
+/// other than CancelledError, or all finished; ALL_COMPLETED) or when the timeout expires, which
+/// is not an error and cancels nothing. `done` and `pending` keep the order of `tasks`. If the
+/// condition already holds, wait returns without suspending (CPython suspends once). Cancelling
+/// the waiting task raises CancelledError in it and leaves the tasks running. An empty range or
+/// an invalid return_when: std::invalid_argument. Unlike CPython (sets), a task given twice is
+/// listed twice.
+///
+/// as_completed(tasks, timeout = none): the timeout runs from the call. `next()` gives the next
+/// task to finish (tasks already finished first, in the order given), as a std::optional<Task<T>>
+/// whose outcome `co_await *t` gives without suspending, then std::nullopt once every task was
+/// given. At the deadline, each call raises TimeoutError instead (once per task not yet given;
+/// tasks finished before the deadline are still given first), nothing is cancelled. Cancelling
+/// the task awaiting next() raises CancelledError and loses nothing: the next call goes on.
+/// Several tasks may await next() at once (each gets a different task). The object returned is
+/// movable; it must outlive every pending next().
 #pragma once
 
 #include <chrono>
@@ -46,15 +47,15 @@ namespace asyncio {
 
 /// When wait() returns (CPython's constants of the same names).
 enum class ReturnWhen : std::uint8_t { FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED };
-inline constexpr ReturnWhen FIRST_COMPLETED = ReturnWhen::FIRST_COMPLETED;
-inline constexpr ReturnWhen FIRST_EXCEPTION = ReturnWhen::FIRST_EXCEPTION;
-inline constexpr ReturnWhen ALL_COMPLETED = ReturnWhen::ALL_COMPLETED;
+inline constexpr ReturnWhen FIRST_COMPLETED = ReturnWhen::FIRST_COMPLETED;  ///< when any task finishes
+inline constexpr ReturnWhen FIRST_EXCEPTION = ReturnWhen::FIRST_EXCEPTION;  ///< when any task fails, or all finish
+inline constexpr ReturnWhen ALL_COMPLETED = ReturnWhen::ALL_COMPLETED;      ///< when every task finished
 
 /// What wait() gives: `auto [done, pending] = co_await wait(...)`.
 template <class T>
 struct WaitResult {
-    std::vector<Task<T>> done;
-    std::vector<Task<T>> pending;
+    std::vector<Task<T>> done;  ///< the tasks that finished, in the order given
+    std::vector<Task<T>> pending;  ///< the others, in the order given
 };
 
 namespace detail {
@@ -139,6 +140,7 @@ Coro<WaitResult<detail::range_value_of_t<Range>>> wait(Range&& tasks, ReturnWhen
 template <class T>
 class AsCompleted {
 public:
+    /// @private
     AsCompleted(std::vector<Task<T>> tasks, std::int64_t deadline)
         : tasks_(std::move(tasks)), state_(detail::make_as_completed(bases(tasks_), deadline)) {}
 

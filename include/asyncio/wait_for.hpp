@@ -1,17 +1,18 @@
-// wait_for, wait_for_ms (the seed's "Additional functions").
-//
-//   int v = co_await asyncio::wait_for(fetch(), 0.5);        // seconds (double)
-//   co_await asyncio::wait_for(ev.wait(), 250ms);            // any std::chrono duration
-//   co_await asyncio::wait_for_ms(lock.acquire(), 100);      // integer milliseconds
-//   co_await asyncio::wait_for(task, std::nullopt);          // no limit
-//
-// `aw` is promoted to a task when the wait_for is first awaited (a Task is used as it is).
-// If it finishes first, its value is returned or its exception propagated. On timeout the task
-// is cancelled and awaited (wait_for returns only once it has really ended, even if it catches
-// the CancelledError), then TimeoutError is raised. If the wait_for itself is cancelled, the
-// task is cancelled too and CancelledError propagates at once. A timeout <= 0 gives `aw`
-// exactly its first step: it succeeds only if `aw` completes without suspending (MicroPython).
-// A task that has already finished gives its outcome whatever the timeout.
+/// @file
+/// wait_for, wait_for_ms (the seed's "Additional functions").
+///
+///      int v = co_await asyncio::wait_for(fetch(), 0.5);        // seconds (double)
+///      co_await asyncio::wait_for(ev.wait(), 250ms);            // any std::chrono duration
+///      co_await asyncio::wait_for_ms(lock.acquire(), 100);      // integer milliseconds
+///      co_await asyncio::wait_for(task, std::nullopt);          // no limit
+///
+/// `aw` is promoted to a task when the wait_for is first awaited (a Task is used as it is).
+/// If it finishes first, its value is returned or its exception propagated. On timeout the task
+/// is cancelled and awaited (wait_for returns only once it has really ended, even if it catches
+/// the CancelledError), then TimeoutError is raised. If the wait_for itself is cancelled, the
+/// task is cancelled too and CancelledError propagates at once. A timeout <= 0 gives `aw`
+/// exactly its first step: it succeeds only if `aw` completes without suspending (MicroPython).
+/// A task that has already finished gives its outcome whatever the timeout.
 #pragma once
 
 #include <chrono>
