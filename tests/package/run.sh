@@ -6,7 +6,7 @@
 #   (b) subdir/: the source tree through add_subdirectory;
 #   (c) fetchcontent/: the source tree through FetchContent;
 #   (d) the Debian package: scripts/make-deb.sh (cpack, prefix /usr), dpkg -i, then
-#       consumer/ and pkgconfig/Makefile against the system install, then dpkg -r. Needs root
+#       consumer/ and pkgconfig/Makefile against the system install, then dpkg -P. Needs root
 #       (CI runs as root); otherwise (d) stops after building the .deb and says so.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -17,7 +17,7 @@ prefix="$(mktemp -d /tmp/asyncio-pkg-XXXX)"
 work="$(mktemp -d /tmp/asyncio-pkg-build-XXXX)"
 installed_deb=0
 cleanup() {
-  if ((installed_deb)); then dpkg -r libasyncio-dev >/dev/null || true; fi
+  if ((installed_deb)); then dpkg -P libasyncio-dev >/dev/null || true; fi
   rm -rf "$prefix" "$work"
 }
 trap cleanup EXIT
