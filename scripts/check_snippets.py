@@ -3,8 +3,9 @@
 
 A block is a fenced ```cpp block; words after `cpp` on the fence line say what it is:
 
-  ```cpp program          a complete program: compiled, linked against the library and run;
-                          it must exit 0 within 30 s. `program certs` first runs
+  ```cpp program          a complete program: compiled (g++, and clang++ -fsyntax-only, both with
+                          -Wall -Wextra -Wpedantic -Wconversion -Wshadow -Werror), linked
+                          against the library and run; it must exit 0 within 30 s. `program certs` first runs
                           scripts/make-demo-certs.sh into certs/ in the program's directory;
                           `program gtest` links GoogleTest and its main().
   ```cpp                  a fragment of declarations and definitions at namespace scope:
@@ -72,6 +73,11 @@ PRELUDE = """\
 
 using namespace std::chrono_literals;
 """
+
+# Warnings a strict user turns on: programs compile cleanly under them with g++ (built) and
+# clang++ (-fsyntax-only), so the public headers add no warning to a user's build.
+USER_WARNINGS = ["-Wall", "-Wextra", "-Wpedantic", "-Wconversion", "-Wshadow", "-Werror"]
+OTHER_CXX = os.environ.get("CHECK_SNIPPETS_CLANG", "clang++")
 
 FENCE = re.compile(r"^```cpp(?P<attrs>[^`]*)$")
 
@@ -168,7 +174,7 @@ def check(block: Block, build: Path, scratch: Path, index: int) -> tuple[Block, 
     includes = ["-I", str(REPO / "include"), "-I", str(build / "include")]
     if block.kind == "program":
         src.write_text(line_marker + block.text)
-        cmd = compiler() + ["-std=c++20", "-Wall", "-Wextra", "-Werror", *includes, str(src), "-o", str(work / "prog"),
+        cmd = compiler() + ["-std=c++20", *USER_WARNINGS, *includes, str(src), "-o", str(work / "prog"),
                             str(build / "libasyncio.a"), "-lssl", "-lcrypto", "-pthread"]
         if "gtest" in block.attrs:
             cmd += ["-lgtest_main", "-lgtest"]
@@ -191,6 +197,10 @@ def check(block: Block, build: Path, scratch: Path, index: int) -> tuple[Block, 
         cmd = compiler() + ["-std=c++20", "-fsyntax-only", *includes, "-I", str(REPO / "tests"), "-I", str(REPO / "src"),
                             str(src)]
     done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode == 0 and block.kind == "program" and shutil.which(OTHER_CXX):
+        # The library must add no warning to its users' builds, with either compiler.
+        done = subprocess.run([OTHER_CXX, "-std=c++20", "-fsyntax-only", *USER_WARNINGS, *includes, str(src)],
+                              capture_output=True, text=True)
     if done.returncode != 0:
         return block, "does not compile:\n" + done.stderr.replace(str(src), block.where.rsplit(":", 1)[0])[-4000:]
     if block.kind != "program":

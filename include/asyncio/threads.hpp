@@ -73,12 +73,12 @@ public:
 
 protected:
     template <class Fn>
-    void call(Fn& fn) noexcept {
+    void call(Fn& work_fn) noexcept {
         try {
             if constexpr (std::is_void_v<R>) {
-                fn();
+                work_fn();
             } else {
-                value_.emplace(fn());
+                value_.emplace(work_fn());
             }
         } catch (...) {
             error_ = std::current_exception();
@@ -94,7 +94,7 @@ private:
 template <class R, class Fn>
 class ThreadJobOf final : public ThreadJob<R> {
 public:
-    explicit ThreadJobOf(Fn fn) : fn_(std::move(fn)) {}
+    explicit ThreadJobOf(Fn job_fn) : fn_(std::move(job_fn)) {}
     void work() noexcept override {
         this->call(*fn_);
         fn_.reset();  // the arguments die on the worker, as after a std::thread's call

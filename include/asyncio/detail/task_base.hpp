@@ -131,7 +131,7 @@ class TaskWaiter {
 public:
     using Notify = void (*)(TaskWaiter&) noexcept;
 
-    explicit TaskWaiter(Notify notify) noexcept : notify_(notify) {}
+    explicit TaskWaiter(Notify on_done) noexcept : notify_(on_done) {}
     TaskWaiter(const TaskWaiter&) = delete;
     TaskWaiter& operator=(const TaskWaiter&) = delete;
     ~TaskWaiter() { unlink(); }
