@@ -12,6 +12,7 @@
 #include "asyncio/gather.hpp"
 #include "asyncio/lock.hpp"
 #include "asyncio/loop.hpp"
+#include "asyncio/loop_group.hpp"
 #include "asyncio/queue.hpp"
 #include "asyncio/semaphore.hpp"
 #include "asyncio/server.hpp"

@@ -66,12 +66,28 @@ namespace ssl {
 class SSLContext;
 }
 
+/// How start_server listens. Spelled with designated initializers:
+/// `start_server(cb, host, port, ServerOptions{.reuse_port = true})`.
+struct ServerOptions {
+    /// listen(2)'s backlog.
+    int backlog = 5;
+    /// SO_REUSEPORT: several sockets (typically one per loop, see run_on_threads) may bind the
+    /// same address and port, and the kernel spreads incoming connections between them (by a
+    /// hash of the peer's address and port). Every socket sharing the port must set it.
+    bool reuse_port = false;
+};
+
 /// Listens on host:port (port 0: an ephemeral port; "" or "0.0.0.0": every IPv4 interface;
 /// "::": IPv6) with SO_REUSEADDR and runs `callback` for each connection. Bind failures raise
 /// std::system_error naming the address.
 ASYNCIO_API Coro<Server> start_server(ConnectionCallback callback, std::string host, std::uint16_t port, int backlog = 5);
 /// As above, over TLS with the server context `context`.
 ASYNCIO_API Coro<Server> start_server(ConnectionCallback callback, std::string host, std::uint16_t port, int backlog,
+                          ssl::SSLContext context);
+/// As above, with the listening options spelled out (backlog, SO_REUSEPORT).
+Coro<Server> start_server(ConnectionCallback callback, std::string host, std::uint16_t port, ServerOptions options);
+/// As above, over TLS.
+Coro<Server> start_server(ConnectionCallback callback, std::string host, std::uint16_t port, ServerOptions options,
                           ssl::SSLContext context);
 
 }  // namespace asyncio

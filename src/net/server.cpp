@@ -172,7 +172,7 @@ Coro<> accept_loop(std::weak_ptr<ServerState> weak) {
     }
 }
 
-Coro<Server> listen_impl(ConnectionCallback callback, std::string host, std::uint16_t port, int backlog,
+Coro<Server> listen_impl(ConnectionCallback callback, std::string host, std::uint16_t port, ServerOptions options,
                          std::optional<ssl::SSLContext> context) {
     if (!callback) throw std::invalid_argument("start_server: empty callback");
     std::vector<Endpoint> endpoints = co_await resolve(host, port, true);
@@ -182,10 +182,13 @@ Coro<Server> listen_impl(ConnectionCallback callback, std::string host, std::uin
     server->io.fd = open_tcp_socket(ep.family(), "bind", server->host, port);
     int one = 1;
     ::setsockopt(server->io.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (options.reuse_port && ::setsockopt(server->io.fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+        throw_net_error(errno, "setsockopt(SO_REUSEPORT)", server->host, port);
+    }
     if (::bind(server->io.fd, reinterpret_cast<const sockaddr*>(&ep.addr), ep.len) != 0) {
         throw_net_error(errno, "bind", server->host, port);
     }
-    if (::listen(server->io.fd, backlog) != 0) throw_net_error(errno, "listen", server->host, port);
+    if (::listen(server->io.fd, options.backlog) != 0) throw_net_error(errno, "listen", server->host, port);
     sockaddr_storage bound{};
     socklen_t len = sizeof bound;
     ::getsockname(server->io.fd, reinterpret_cast<sockaddr*>(&bound), &len);
@@ -264,16 +267,32 @@ Coro<> Server::wait_closed() { return wait_accept_task_end(state_ ? state_->acce
 
 std::uint16_t Server::port() const noexcept { return state_ ? state_->port : 0; }
 
+namespace {
+void check_server_context(const ssl::SSLContext& context) {
+    if (context.protocol() != ssl::PROTOCOL_TLS_SERVER) {
+        throw std::invalid_argument("start_server needs a PROTOCOL_TLS_SERVER context");
+    }
+}
+}  // namespace
+
 Coro<Server> start_server(ConnectionCallback callback, std::string host, std::uint16_t port, int backlog) {
-    return detail::listen_impl(std::move(callback), std::move(host), port, backlog, std::nullopt);
+    return start_server(std::move(callback), std::move(host), port, ServerOptions{.backlog = backlog});
 }
 
 Coro<Server> start_server(ConnectionCallback callback, std::string host, std::uint16_t port, int backlog,
                           ssl::SSLContext context) {
-    if (context.protocol() != ssl::PROTOCOL_TLS_SERVER) {
-        throw std::invalid_argument("start_server needs a PROTOCOL_TLS_SERVER context");
-    }
-    return detail::listen_impl(std::move(callback), std::move(host), port, backlog, std::move(context));
+    return start_server(std::move(callback), std::move(host), port, ServerOptions{.backlog = backlog},
+                        std::move(context));
+}
+
+Coro<Server> start_server(ConnectionCallback callback, std::string host, std::uint16_t port, ServerOptions options) {
+    return detail::listen_impl(std::move(callback), std::move(host), port, options, std::nullopt);
+}
+
+Coro<Server> start_server(ConnectionCallback callback, std::string host, std::uint16_t port, ServerOptions options,
+                          ssl::SSLContext context) {
+    check_server_context(context);
+    return detail::listen_impl(std::move(callback), std::move(host), port, options, std::move(context));
 }
 
 }  // namespace asyncio
