@@ -85,9 +85,9 @@ ASYNCIO_API Coro<Server> start_server(ConnectionCallback callback, std::string h
 ASYNCIO_API Coro<Server> start_server(ConnectionCallback callback, std::string host, std::uint16_t port, int backlog,
                           ssl::SSLContext context);
 /// As above, with the listening options spelled out (backlog, SO_REUSEPORT).
-Coro<Server> start_server(ConnectionCallback callback, std::string host, std::uint16_t port, ServerOptions options);
+ASYNCIO_API Coro<Server> start_server(ConnectionCallback callback, std::string host, std::uint16_t port, ServerOptions options);
 /// As above, over TLS.
-Coro<Server> start_server(ConnectionCallback callback, std::string host, std::uint16_t port, ServerOptions options,
-                          ssl::SSLContext context);
+ASYNCIO_API Coro<Server> start_server(ConnectionCallback callback, std::string host, std::uint16_t port,
+                                      ServerOptions options, ssl::SSLContext context);
 
 }  // namespace asyncio
