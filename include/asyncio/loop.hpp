@@ -55,12 +55,14 @@ public:
     /// As asyncio::create_task, on this loop.
     template <class T>
     Task<T> create_task(Coro<T> coro) {
+        if (inherited_) [[unlikely]] check_open();
         return asyncio::create_task(std::move(coro));
     }
     /// As asyncio::create_task of a library awaitable (`ev.wait()`, ...), on this loop.
     template <class A>
         requires(!detail::is_coro<std::remove_cvref_t<A>>::value && detail::LibraryAwaiter<std::remove_cvref_t<A>>)
     Task<detail::await_result_t<A>> create_task(A&& aw) {
+        if (inherited_) [[unlikely]] check_open();
         return asyncio::create_task(std::forward<A>(aw));
     }
 
@@ -97,6 +99,7 @@ public:
     /// Destroys every unfinished task (their coroutine frames, once no Task handle refers to
     /// them; such handles then see a cancelled task) and closes the loop: later runs and
     /// create_task throw RuntimeError until new_event_loop(). Throws if the loop is running.
+    /// Does nothing on a loop inherited across fork() (see get_event_loop()).
     void close();
     /// True after close().
     [[nodiscard]] bool is_closed() const noexcept { return closed_; }
@@ -229,9 +232,20 @@ private:
     bool in_run_forever_ = false;
     bool closed_ = false;
     bool tearing_down_ = false;
+    bool inherited_ = false;        // a child process's copy after fork(): unusable, never destroyed
 };
 
 /// The calling thread's loop, created on first use.
+///
+/// fork(): the child process starts with no loop. Every Loop that existed in the parent
+/// (on any thread) is, in the child, an inherited copy that is closed (is_closed() is true):
+/// running it, create_task, call_soon & co. and signal handlers on it raise RuntimeError, and
+/// none of it touches the parent's epoll instance. The child's first get_event_loop() (or
+/// asyncio::run) creates a fresh loop; when fork() was called from a task or callback, the
+/// inherited loop's run in progress raises that RuntimeError as soon as the step that called
+/// fork() returns, and the fresh loop is available once it has unwound. Inherited loops,
+/// their tasks and worker threads are never destroyed (a deliberate leak: the tasks belong to
+/// the parent's program). Signals a parent's loop handled have their default action again.
 ASYNCIO_API Loop& get_event_loop();
 
 /// Drops every task of the calling thread's loop (without running or cancelling them: their

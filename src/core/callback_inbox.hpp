@@ -58,6 +58,9 @@ public:
         CallbackNode* head = head_.exchange(closed(), std::memory_order_acq_rel);
         if (head != closed()) release_all(head);
     }
+    /// In a child process after fork(): refuses further pushes and leaks what was queued (the
+    /// callbacks belong to the parent's program; destroying them would run its destructors).
+    void abandon() noexcept { head_.store(closed(), std::memory_order_relaxed); }
     void reopen() noexcept {
         CallbackNode* expected = closed();
         head_.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel);

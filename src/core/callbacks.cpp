@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "asyncio/loop.hpp"
+#include "core/fork.hpp"
 #include "core/loop_access.hpp"
 #include "core/loop_impl.hpp"
 
@@ -48,6 +49,7 @@ std::int64_t Loop::deadline_at(double when) { return seconds_to_ns(when, "when")
 TimerHandle Loop::schedule_soon(detail::CallbackNode* c) {
     if (detail::tls_loop != this || closed_) [[unlikely]] {
         c->release();
+        if (inherited_) check_open();
         if (detail::tls_loop != this) wrong_thread();
         check_open();
     }
@@ -60,6 +62,7 @@ TimerHandle Loop::schedule_soon(detail::CallbackNode* c) {
 TimerHandle Loop::schedule_at(std::int64_t deadline_ns, detail::CallbackNode* c) {
     if (detail::tls_loop != this || closed_) [[unlikely]] {
         c->release();
+        if (inherited_) check_open();
         if (detail::tls_loop != this) wrong_thread();
         check_open();
     }
@@ -81,6 +84,7 @@ TimerHandle Loop::schedule_threadsafe(detail::CallbackNode* c) {
     if (!impl_->inbox.push(c)) {
         c->release();
         c->release();
+        check_open();
         throw RuntimeError("Event loop is closed");
     }
     impl_->wakeups.notify();
@@ -120,12 +124,14 @@ void Loop::release_queued_callbacks() noexcept {
 }
 
 void Loop::add_signal_handler(int sig, std::function<void()> f) {
+    if (inherited_) check_open();
     if (detail::tls_loop != this) wrong_thread();
     check_open();
     impl_->signals.add(sig, std::move(f));
 }
 
 bool Loop::remove_signal_handler(int sig) {
+    if (inherited_) check_open();  // the signal may belong to the child's own loop by now
     if (detail::tls_loop != this) wrong_thread();
     return impl_->signals.remove(sig);
 }

@@ -9,6 +9,8 @@
 // The unused tail of the thread's current slab goes to the pool too.
 #include "asyncio/detail/frame_pool.hpp"
 
+#include "core/fork.hpp"
+
 #ifndef ASYNCIO_SYSTEM_FRAME_ALLOCATOR
 
 #include <pthread.h>
@@ -120,6 +122,18 @@ void* refill_frames(std::size_t cls) {
 std::size_t frame_pool_slab_bytes() noexcept {
     return shared_pool().slab_bytes.load(std::memory_order_relaxed);
 }
+
+void frame_pool_lock_for_fork() noexcept { shared_pool().mutex.lock(); }
+void frame_pool_unlock_after_fork() noexcept { shared_pool().mutex.unlock(); }
+
+}  // namespace asyncio::detail
+
+#else
+
+namespace asyncio::detail {
+
+void frame_pool_lock_for_fork() noexcept {}
+void frame_pool_unlock_after_fork() noexcept {}
 
 }  // namespace asyncio::detail
 

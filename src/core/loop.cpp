@@ -7,6 +7,7 @@
 
 #include <memory>
 
+#include "core/fork.hpp"
 #include "core/loop_access.hpp"
 #include "core/loop_impl.hpp"
 #include "io/io_handle.hpp"
@@ -30,7 +31,9 @@ thread_local constinit Loop* tls_loop = nullptr;
 ThreadWakeups& this_thread_wakeups() { return get_event_loop().impl_->wakeups; }
 
 void io_watch(IoHandle& h) {
-    get_event_loop().impl_->poller.watch(h.fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+    Loop& loop = get_event_loop();
+    if (loop.inherited_) [[unlikely]] raise_inherited_loop();
+    loop.impl_->poller.watch(h.fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
                                          reinterpret_cast<std::uint64_t>(&h));
     h.watched = true;
 }
@@ -68,10 +71,12 @@ Loop& new_event_loop() {
 Loop::Loop() : impl_(std::make_unique<Impl>()) {
     stop_marker_.flags = detail::TaskBase::kCallback;  // step() handles it out of line
     sched_.now = detail::monotonic_ns();
+    detail::register_loop(this);
     detail::tls_scheduler = &sched_;
 }
 
 Loop::~Loop() {
+    detail::unregister_loop(this);
     impl_->inbox.close();
     teardown();
     if (detail::tls_scheduler == &sched_) detail::tls_scheduler = nullptr;
@@ -79,7 +84,10 @@ Loop::~Loop() {
 }
 
 void Loop::check_open() const {
-    if (closed_) throw RuntimeError("Event loop is closed");
+    if (closed_) {
+        if (inherited_) detail::raise_inherited_loop();
+        throw RuntimeError("Event loop is closed");
+    }
 }
 
 void Loop::run_until_done(detail::TaskBase& main) {
@@ -114,8 +122,15 @@ void Loop::run(detail::TaskBase* main) {
         ~Restore() {
             loop.sched_.current = current;
             loop.main_ = main;
-            loop.stopping_ = stopping;
-            --loop.depth_;
+            loop.stopping_ = stopping || loop.inherited_;  // an outer run stops too
+            if (--loop.depth_ == 0 && loop.inherited_) [[unlikely]] {
+                // fork() was called from one of this loop's tasks, and this is the child's
+                // copy: now that its run has unwound, the thread is free for a fresh loop.
+                if (detail::tls_loop == &loop) {
+                    detail::tls_loop = nullptr;
+                    detail::tls_scheduler = nullptr;
+                }
+            }
         }
     } restore{*this, sched_.current, main_, stopping_};
     ++depth_;
@@ -132,7 +147,11 @@ void Loop::run(detail::TaskBase* main) {
         int budget = kStepsPerRound;
         while (detail::TaskBase* t = sched_.pop_due()) {
             step(t);
-            if (stopping_ || (main != nullptr && main->done())) return;
+            if (stopping_ || (main != nullptr && main->done())) {
+                // fork() was called in that step and this is the child's copy of the loop.
+                if (inherited_) [[unlikely]] detail::raise_inherited_loop();
+                return;
+            }
             if (--budget == 0) break;
         }
         if (budget == 0) {
@@ -153,6 +172,7 @@ void Loop::run(detail::TaskBase* main) {
 }
 
 void Loop::poll_io(std::int64_t timeout_ns) {
+    if (inherited_) [[unlikely]] detail::raise_inherited_loop();
     detail::Scheduler& s = sched_;
     impl_->poller.wait(timeout_ns, [&s](std::uint64_t token, std::uint32_t events) {
         auto* h = reinterpret_cast<detail::IoHandle*>(token);
@@ -278,10 +298,35 @@ void Loop::teardown() noexcept {
 }
 
 void Loop::close() {
+    if (inherited_) return;  // nothing of a loop inherited across fork() may be touched
     if (is_running()) throw RuntimeError("can't close a running event loop");
     impl_->inbox.close();  // call_soon_threadsafe from now on: RuntimeError
     teardown();
     closed_ = true;
 }
+
+namespace detail {
+
+void LoopInternals::abandon_after_fork(Loop& loop) noexcept {
+    loop.inherited_ = true;
+    loop.closed_ = true;
+    loop.impl_->poller.forget_after_fork();
+    loop.impl_->inbox.abandon();
+    // A run of this loop in progress (fork() was called from one of its tasks or callbacks)
+    // raises as soon as that step returns (Loop::run).
+    if (loop.depth_ > 0) loop.stopping_ = true;
+}
+
+void LoopInternals::forget_thread_loop_after_fork() noexcept {
+    Loop* own = tls_loop_owner.release();  // leaked on purpose, see fork.hpp
+    if (own != nullptr && own->depth_ == 0) {
+        tls_loop = nullptr;
+        tls_scheduler = nullptr;
+    }
+    // Otherwise the task that called fork() is still running on it: the loop stays this
+    // thread's until that run unwinds (Loop::run's Restore).
+}
+
+}  // namespace detail
 
 }  // namespace asyncio

@@ -29,9 +29,14 @@ struct LoopInternals {
     static Loop::Impl& impl(Loop& loop) noexcept { return *loop.impl_; }
     static Scheduler& scheduler(Loop& loop) noexcept { return loop.sched_; }
     static bool closing(const Loop& loop) noexcept { return loop.closed_ || loop.tearing_down_; }
+    static bool inherited(const Loop& loop) noexcept { return loop.inherited_; }
     /// Loop thread, after a cross-thread wake-up: threadsafe callbacks, finished to_thread
     /// calls and signals join the run queue, in that order.
     static void take_foreign_work(Loop& loop);
+    /// fork() child handler (core/fork.hpp): marks `loop` inherited and closes its fds.
+    static void abandon_after_fork(Loop& loop) noexcept;
+    /// fork() child handler: the forking thread's loop is no longer its loop.
+    static void forget_thread_loop_after_fork() noexcept;
 };
 
 }  // namespace detail

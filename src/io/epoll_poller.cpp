@@ -95,6 +95,15 @@ void EpollPoller::wake() noexcept {
     (void)r;  // EAGAIN means the counter is already non-zero: the loop will wake anyway
 }
 
+void EpollPoller::forget_after_fork() noexcept {
+    // Not sys::close: no fault injected here, and the numbers must be -1 afterwards whatever
+    // close() says, so that a wake() never writes to an fd the child opens later.
+    ::close(wakefd_);
+    ::close(epfd_);
+    wakefd_ = epfd_ = -1;
+    watched_ = 0;
+}
+
 void EpollPoller::drain_wake() noexcept {
     // Read first, then clear the flag with a read-modify-write: a wake() that finds the flag
     // still set happened before this exchange, so the loop (which looks at its queues and

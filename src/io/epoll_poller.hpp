@@ -53,6 +53,11 @@ public:
     /// Ends a blocked or the next wait() early. Safe from any thread and from a signal handler.
     void wake() noexcept;
 
+    /// In a child process after fork(): closes this process's copies of the epoll fd and the
+    /// eventfd (the parent's epoll instance and its interest list are untouched). Later calls
+    /// fail with EBADF; wake() does nothing.
+    void forget_after_fork() noexcept;
+
 private:
     static constexpr int kMaxEvents = 256;
 

@@ -72,6 +72,19 @@ void wait_for_handlers() noexcept {
 
 }  // namespace
 
+void signals_lock_for_fork() noexcept { registry_mutex.lock(); }
+void signals_unlock_after_fork() noexcept { registry_mutex.unlock(); }
+
+void signals_reset_in_child() noexcept {
+    for (int sig = 1; sig < NSIG; ++sig) {
+        if (owner[sig].load(std::memory_order_relaxed) == nullptr) continue;
+        restore_default(sig);
+        owner[sig].store(nullptr, std::memory_order_relaxed);
+        pending[sig].store(false, std::memory_order_relaxed);
+    }
+    in_handler.store(0, std::memory_order_relaxed);  // a handler cut off on a thread that is gone
+}
+
 void SignalHandlers::add(int sig, std::function<void()> f) {
     check_signal_number(sig);
     if (sig == SIGKILL || sig == SIGSTOP) cannot_catch(sig);

@@ -22,6 +22,12 @@ namespace asyncio::detail {
 
 class ThreadWakeups;
 
+// fork() (core/fork.hpp): the table's lock is held across fork(); in the child, every signal a
+// loop handled gets its default disposition back and belongs to no loop.
+void signals_lock_for_fork() noexcept;
+void signals_unlock_after_fork() noexcept;
+void signals_reset_in_child() noexcept;
+
 class SignalHandlers {
 public:
     explicit SignalHandlers(ThreadWakeups& wakeups) noexcept : wakeups_(wakeups) {}

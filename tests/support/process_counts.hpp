@@ -2,26 +2,40 @@
 #pragma once
 
 #include <dirent.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace asyncio::testing {
 
-/// Open file descriptors of this process.
-inline int open_fd_count() {
-    int n = 0;
+/// Open file descriptors of this process, in directory order.
+inline std::vector<int> open_fds() {
+    std::vector<int> fds;
     if (DIR* d = ::opendir("/proc/self/fd")) {
+        const int own = ::dirfd(d);
         while (dirent* e = ::readdir(d)) {
-            if (e->d_name[0] != '.') ++n;
+            if (e->d_name[0] == '.') continue;
+            int fd = std::atoi(e->d_name);
+            if (fd != own) fds.push_back(fd);
         }
         ::closedir(d);
-        --n;  // the directory's own fd
     }
-    return n;
+    return fds;
+}
+
+/// Number of open file descriptors of this process.
+inline int open_fd_count() { return static_cast<int>(open_fds().size()); }
+
+/// What fd refers to: a path, "socket:[ino]", "anon_inode:[eventpoll]", ... ("" if closed).
+inline std::string fd_target(int fd) {
+    char buf[256];
+    ssize_t n = ::readlink(("/proc/self/fd/" + std::to_string(fd)).c_str(), buf, sizeof buf);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
 }
 
 /// Threads of this process (the "Threads:" line of /proc/self/status).
