@@ -2,7 +2,6 @@
 // datagram endpoint behaviour, IPv4 and IPv6), errors, close, and every fd given back.
 #include <asyncio/asyncio.hpp>
 
-#include <dirent.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,30 +13,15 @@
 #include <system_error>
 #include <vector>
 
+#include "support/process_counts.hpp"
 #include "support/test_loop.hpp"
 
 using namespace asyncio;
+using asyncio::testing::open_fd_count;
+using asyncio::testing::FdCount;
 using DatagramTest = asyncio::testing::LoopTest;
 
 namespace {
-
-int open_fds() {
-    int n = 0;
-    if (DIR* d = opendir("/proc/self/fd")) {
-        while (readdir(d) != nullptr) ++n;
-        closedir(d);
-    }
-    return n;
-}
-
-class FdCount {
-public:
-    FdCount() : before_(open_fds()) {}
-    ~FdCount() { EXPECT_EQ(open_fds(), before_) << "file descriptors leaked"; }
-
-private:
-    int before_;
-};
 
 // Answers `count` datagrams with their text reversed, so a test sees the
 // reply really came from this server and not its own datagram.

@@ -2,7 +2,6 @@
 // refused fds, and the fd closed exactly once.
 #include <asyncio/asyncio.hpp>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -15,31 +14,15 @@
 #include <string>
 #include <system_error>
 
+#include "support/process_counts.hpp"
 #include "support/test_loop.hpp"
 
 using namespace asyncio;
+using asyncio::testing::open_fd_count;
+using asyncio::testing::FdCount;
 using FdTest = asyncio::testing::LoopTest;
 
 namespace {
-
-int open_fds() {
-    int n = 0;
-    if (DIR* d = opendir("/proc/self/fd")) {
-        while (readdir(d) != nullptr) ++n;
-        closedir(d);
-    }
-    return n;
-}
-
-/// Checks that a test gives back every file descriptor it opened.
-class FdCount {
-public:
-    FdCount() : before_(open_fds()) {}
-    ~FdCount() { EXPECT_EQ(open_fds(), before_) << "file descriptors leaked"; }
-
-private:
-    int before_;
-};
 
 bool fd_is_open(int fd) { return ::fcntl(fd, F_GETFD) != -1 || errno != EBADF; }
 

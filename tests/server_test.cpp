@@ -2,7 +2,6 @@
 #include <asyncio/asyncio.hpp>
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -14,10 +13,12 @@
 #include <system_error>
 #include <vector>
 
-#include "net/test_hooks.hpp"
+#include "io/sys.hpp"
+#include "support/process_counts.hpp"
 #include "support/test_loop.hpp"
 
 using namespace asyncio;
+using asyncio::testing::open_fd_count;
 using ServerTest = asyncio::testing::LoopTest;
 
 namespace {
@@ -262,26 +263,20 @@ TEST_F(ServerTest, TheAcceptLoopSurvivesRunningOutOfFileDescriptors) {
 
 namespace {
 
-int open_fds() {
-    int n = 0;
-    if (DIR* d = opendir("/proc/self/fd")) {
-        while (readdir(d) != nullptr) ++n;
-        closedir(d);
-    }
-    return n;
-}
+using asyncio::detail::sys::Call;
+using asyncio::detail::sys::Decision;
 
-// The errors the next accept4 calls fail with, one each (then the real call). Loop thread only.
+// Through the system-call seam (src/io/sys.hpp): the errors the next accept4 calls fail with,
+// one each (then the real call). Loop thread only (the seam's hook runs on the calling thread).
 std::vector<int> g_accept_errors;
 int g_accept_calls = 0;
-int failing_accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
+Decision failing_accept4(void*, Call call, int, std::size_t, int) {
+    if (call != Call::Accept) return {};
     ++g_accept_calls;
-    if (!g_accept_errors.empty()) {
-        errno = g_accept_errors.front();
-        g_accept_errors.erase(g_accept_errors.begin());
-        return -1;
-    }
-    return ::accept4(fd, addr, len, flags);
+    if (g_accept_errors.empty()) return {};
+    Decision d{Decision::Fail, g_accept_errors.front(), 0, 0};
+    g_accept_errors.erase(g_accept_errors.begin());
+    return d;
 }
 
 // Fails the registration with epoll of the first `g_watch_failures` sockets accepted on
@@ -289,21 +284,27 @@ int failing_accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
 // user's watch limit is reached (ENOSPC).
 std::uint16_t g_server_port = 0;
 int g_watch_failures = 0;
-int failing_watch(int fd) {
+Decision failing_watch(void*, Call call, int fd, std::size_t, int op) {
+    if (call != Call::EpollCtl || op != EPOLL_CTL_ADD || g_watch_failures == 0) return {};
     sockaddr_in local{};
     socklen_t len = sizeof local;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
-    if (ntohs(local.sin_port) != g_server_port || g_watch_failures == 0) return 0;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0) return {};
+    sockaddr_in peer{};
+    len = sizeof peer;
+    // An accepted socket: its local port is the server's and it has a peer (the listener has none).
+    if (ntohs(local.sin_port) != g_server_port || ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) {
+        return {};
+    }
     --g_watch_failures;
-    return ENOSPC;
+    return Decision{Decision::Fail, ENOSPC, 0, 0};
 }
 
-// Sets a hook for the test's duration.
-template <class T>
+// Arms the seam with `hook` for the test's duration.
 struct ScopedHook {
-    std::atomic<T>& hook;
-    ScopedHook(std::atomic<T>& h, T f) : hook(h) { hook.store(f); }
-    ~ScopedHook() { hook.store(nullptr); }
+    explicit ScopedHook(asyncio::detail::sys::Hook hook) { asyncio::detail::sys::set_fault_hook(hook, nullptr); }
+    ~ScopedHook() { asyncio::detail::sys::set_fault_hook(nullptr, nullptr); }
+    ScopedHook(const ScopedHook&) = delete;
+    ScopedHook& operator=(const ScopedHook&) = delete;
 };
 
 }  // namespace
@@ -311,10 +312,10 @@ struct ScopedHook {
 TEST_F(ServerTest, AFailedAcceptDropsThatConnectionOnlyAndTheServerKeepsServing) {
     // accept(2) asks callers to retry after these; each used to end the accept task for good,
     // leaving a listening socket whose clients were never served.
-    int fds_before = open_fds();
+    int fds_before = open_fd_count();
     g_accept_errors = {ENETUNREACH, EPROTO, ECONNABORTED, ENOBUFS, ENOMEM, EHOSTUNREACH, ENETDOWN, EPERM, ETIMEDOUT};
     g_accept_calls = 0;
-    ScopedHook hook(asyncio::detail::test_hooks::accept4, &failing_accept4);
+    ScopedHook hook(&failing_accept4);  // armed before the listener is registered: it is tracked
     auto main = []() -> Coro<> {
         Server server = co_await start_server(greet, "127.0.0.1", 0);
         EXPECT_EQ(co_await wait_for(fetch_line(server.port()), 5.0), "hi\n");
@@ -326,13 +327,14 @@ TEST_F(ServerTest, AFailedAcceptDropsThatConnectionOnlyAndTheServerKeepsServing)
     };
     run(main());
     EXPECT_GT(g_accept_calls, 9);
-    EXPECT_EQ(open_fds(), fds_before) << "file descriptors leaked";
+    EXPECT_EQ(open_fd_count(), fds_before) << "file descriptors leaked";
 }
 
 TEST_F(ServerTest, AFailedEpollRegistrationOfAnAcceptedSocketDropsThatConnectionOnly) {
-    int fds_before = open_fds();
+    int fds_before = open_fd_count();
     g_watch_failures = 1;
-    ScopedHook hook(asyncio::detail::test_hooks::watch_stream, &failing_watch);
+    g_server_port = 0;
+    ScopedHook hook(&failing_watch);
     auto main = []() -> Coro<> {
         Server server = co_await start_server(greet, "127.0.0.1", 0);
         g_server_port = server.port();
@@ -356,5 +358,5 @@ TEST_F(ServerTest, AFailedEpollRegistrationOfAnAcceptedSocketDropsThatConnection
         co_await sleep_ms(2);
     };
     run(main());
-    EXPECT_EQ(open_fds(), fds_before) << "file descriptors leaked";
+    EXPECT_EQ(open_fd_count(), fds_before) << "file descriptors leaked";
 }

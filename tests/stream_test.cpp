@@ -19,7 +19,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "net/test_hooks.hpp"
+#include "io/sys.hpp"
 #include "support/test_loop.hpp"
 
 using namespace asyncio;
@@ -842,7 +842,7 @@ public:
     SlowResolver() : threads_before_(thread_count()) {
         g_resolver_release = false;
         g_resolver_entered = 0;
-        asyncio::detail::test_hooks::before_resolve.store(&slow_resolver);
+        asyncio::detail::sys::set_before_name_lookup(&slow_resolver);
     }
     ~SlowResolver() {
         g_resolver_release = true;
@@ -850,7 +850,7 @@ public:
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
         EXPECT_EQ(thread_count(), threads_before_) << "a resolver thread did not finish";
-        asyncio::detail::test_hooks::before_resolve.store(nullptr);
+        asyncio::detail::sys::set_before_name_lookup(nullptr);
     }
     SlowResolver(const SlowResolver&) = delete;
     SlowResolver& operator=(const SlowResolver&) = delete;

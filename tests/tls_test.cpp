@@ -27,7 +27,7 @@
 #include <utility>
 #include <vector>
 
-#include "net/test_hooks.hpp"
+#include "io/sys.hpp"
 #include "support/certs.hpp"
 #include "support/test_loop.hpp"
 
@@ -862,14 +862,16 @@ TEST_F(Tls, CloseWakesAReadlineBlockedOnATlsStream) {
 namespace {
 // Every recv() of the TLS BIO is first interrupted once (EINTR), as a signal arriving at the
 // wrong moment would do, then made for real.
+// Through the system-call seam (src/io/sys.hpp): once `g_interrupting` is set, every other
+// recv() reports EINTR (the BIO retries it).
+std::atomic<bool> g_interrupting{false};
 std::atomic<bool> g_interrupt_next{true};
-ssize_t interrupted_recv(int fd, void* buf, std::size_t len, int flags) {
-    if (g_interrupt_next.exchange(false)) {
-        errno = EINTR;
-        return -1;
-    }
+asyncio::detail::sys::Decision interrupted_recv(void*, asyncio::detail::sys::Call call, int, std::size_t, int) {
+    using asyncio::detail::sys::Decision;
+    if (call != asyncio::detail::sys::Call::Recv || !g_interrupting.load()) return {};
+    if (g_interrupt_next.exchange(false)) return Decision{Decision::Fail, EINTR, 0, 0};
     g_interrupt_next = true;
-    return ::recv(fd, buf, len, flags);
+    return {};
 }
 
 // A TLS server outside the library (plain OpenSSL, blocking, on its own thread) that sends
@@ -918,18 +920,21 @@ private:
 
 Coro<std::string> eof_after_eintr_body() {
     AbruptTlsServer peer;
+    g_interrupting = false;
+    // Armed before the connection is registered with epoll: the seam faults tracked fds only.
+    asyncio::detail::sys::set_fault_hook(&interrupted_recv, nullptr);
     std::pair<Stream, Stream> conn = co_await open_connection("127.0.0.1", peer.port, client_context(certs().ca_pem));
     std::string got = co_await conn.first.readexactly(5);
     while (!peer.closed) co_await sleep_ms(1);
     g_interrupt_next = true;
-    asyncio::detail::test_hooks::tls_recv.store(&interrupted_recv);
+    g_interrupting = true;
     try {
         std::string rest = co_await conn.first.read();  // to end of stream
         got += rest.empty() ? std::string("|eof") : "|data: " + rest;
     } catch (const std::exception& e) {
         got += "|" + kind_of(e) + ": " + e.what();
     }
-    asyncio::detail::test_hooks::tls_recv.store(nullptr);
+    asyncio::detail::sys::set_fault_hook(nullptr, nullptr);
     co_await close_stream(conn.second);
     co_return got;
 }

@@ -3,7 +3,6 @@
 // cleanup on close, errors, TLS, and every fd given back.
 #include <asyncio/asyncio.hpp>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -17,30 +16,15 @@
 #include <system_error>
 
 #include "support/certs.hpp"
+#include "support/process_counts.hpp"
 #include "support/test_loop.hpp"
 
 using namespace asyncio;
+using asyncio::testing::open_fd_count;
+using asyncio::testing::FdCount;
 using UnixTest = asyncio::testing::LoopTest;
 
 namespace {
-
-int open_fds() {
-    int n = 0;
-    if (DIR* d = opendir("/proc/self/fd")) {
-        while (readdir(d) != nullptr) ++n;
-        closedir(d);
-    }
-    return n;
-}
-
-class FdCount {
-public:
-    FdCount() : before_(open_fds()) {}
-    ~FdCount() { EXPECT_EQ(open_fds(), before_) << "file descriptors leaked"; }
-
-private:
-    int before_;
-};
 
 bool exists(const std::string& path) {
     struct stat st {};

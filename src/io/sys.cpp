@@ -13,6 +13,16 @@ namespace asyncio::detail::sys {
 std::atomic<bool> g_faults_armed{false};
 
 namespace {
+std::atomic<void (*)()> g_before_name_lookup{nullptr};
+}  // namespace
+
+void set_before_name_lookup(void (*f)()) noexcept { g_before_name_lookup.store(f, std::memory_order_relaxed); }
+
+void before_name_lookup() noexcept {
+    if (auto f = g_before_name_lookup.load(std::memory_order_relaxed)) f();
+}
+
+namespace {
 
 struct Tracked {
     int epfd = -1;
@@ -109,6 +119,59 @@ ssize_t faulty_send(int fd, const void* buf, std::size_t len, int flags) noexcep
         return n;
     }
     return ::send(fd, buf, len, flags);
+}
+
+// read/write: the recv/send rules without the socket-only ones (no shutdown on a reset).
+ssize_t faulty_read(int fd, void* buf, std::size_t len) noexcept {
+    Decision d = decide(Call::Read, fd, len, 0, true);
+    if (d.kind == Decision::Fail) {
+        if (d.error == EINTR || d.error == EAGAIN) owe(fd, EPOLLIN);
+        errno = d.error;
+        return -1;
+    }
+    if (d.kind == Decision::Short && d.max < len) {
+        ssize_t n = ::read(fd, buf, std::max<std::size_t>(d.max, 1));
+        if (n > 0) owe(fd, EPOLLIN);
+        return n;
+    }
+    return ::read(fd, buf, len);
+}
+
+ssize_t faulty_write(int fd, const void* buf, std::size_t len) noexcept {
+    Decision d = decide(Call::Write, fd, len, 0, true);
+    if (d.kind == Decision::Fail) {
+        if (d.error == EINTR || d.error == EAGAIN) owe(fd, EPOLLOUT);
+        errno = d.error;
+        return -1;
+    }
+    if (d.kind == Decision::Short && d.max < len) {
+        ssize_t n = ::write(fd, buf, std::max<std::size_t>(d.max, 1));
+        if (n > 0) owe(fd, EPOLLOUT);
+        return n;
+    }
+    return ::write(fd, buf, len);
+}
+
+// Datagrams: whole or nothing, so Short passes. A failed call hid nothing: the datagrams
+// queued (or the buffer space) are still there, so the edge is owed whatever the error.
+ssize_t faulty_recvfrom(int fd, void* buf, std::size_t len, int flags, sockaddr* from, socklen_t* from_len) noexcept {
+    Decision d = decide(Call::RecvFrom, fd, len, 0, true);
+    if (d.kind == Decision::Fail) {
+        owe(fd, EPOLLIN);
+        errno = d.error;
+        return -1;
+    }
+    return ::recvfrom(fd, buf, len, flags, from, from_len);
+}
+
+ssize_t faulty_sendto(int fd, const void* buf, std::size_t len, int flags, const sockaddr* to, socklen_t to_len) noexcept {
+    Decision d = decide(Call::SendTo, fd, len, 0, true);
+    if (d.kind == Decision::Fail) {
+        owe(fd, EPOLLOUT);
+        errno = d.error;
+        return -1;
+    }
+    return ::sendto(fd, buf, len, flags, to, to_len);
 }
 
 int faulty_accept4(int fd, sockaddr* addr, socklen_t* len, int flags) noexcept {

@@ -1,6 +1,7 @@
-// The system-call seam: every call the library makes to the kernel for sockets, readiness and
-// name lookups goes through these wrappers (OpenSSL's socket BIO too), so a test can make any
-// of them fail or come back short, reproducibly (tests/support/faults.hpp arms a seeded plan).
+// The system-call seam: every call the library makes to the kernel for sockets, pipes and other
+// fds (open_fd), datagrams, readiness and name lookups goes through these wrappers (OpenSSL's
+// socket BIO too), so a test can make any of them fail or come back short, reproducibly
+// (tests/support/faults.hpp arms a seeded plan).
 //
 // Cost when no test arms it: one relaxed load of a global flag and a branch predicted not
 // taken before the real call (bench W6 measures the same as calling libc directly).
@@ -8,10 +9,13 @@
 // When armed, a hook decides per call: pass, fail with an errno (EAI_* for getaddrinfo), or
 // (recv/send) move fewer bytes. The seam keeps the kernel's contract so that only the
 // library's handling is under test, never an impossible kernel:
-//   - a recv/send/accept4 made to fail with EINTR/EAGAIN or come back short "owes" its fd an
+//   - a recv/send/read/write/recvfrom/sendto/accept4 made to fail with EINTR/EAGAIN (or
+//     ECONNREFUSED, a datagram socket's pending ICMP error) or come back short "owes" its fd an
 //     edge: the next poll reports that direction ready again, as the kernel would once the
 //     data or space it hid is seen (edge-triggered epoll would otherwise never report it);
-//   - ECONNRESET/EPIPE really shut the socket down, so later calls and the peer see it too;
+//   - recvfrom/sendto never come back short (a datagram moves whole or not at all);
+//   - ECONNRESET/EPIPE really shut a socket down (recv/send), so later calls and the peer see
+//     it too;
 //   - close() closes the fd before an injected EINTR (Linux: the fd is gone either way).
 // Faults apply only to fds registered with epoll while the plan was armed (the seam learns
 // their epoll tokens from epoll_ctl), plus connect/socket/getaddrinfo/epoll_ctl themselves.
@@ -29,8 +33,12 @@
 namespace asyncio::detail::sys {
 
 /// The calls the seam can fault.
-enum class Call : std::uint8_t { Recv, Send, Accept, Connect, Socket, EpollCtl, EpollWait, Close, Getaddrinfo };
-inline constexpr int kCallCount = 9;
+enum class Call : std::uint8_t {
+    Recv, Send, Accept, Connect, Socket, EpollCtl, EpollWait, Close, Getaddrinfo,
+    Read, Write,        // fds that are not sockets (pipes, FIFOs, ttys: open_fd)
+    RecvFrom, SendTo,   // datagram sockets
+};
+inline constexpr int kCallCount = 13;
 
 /// What the hook wants done with one call.
 struct Decision {
@@ -51,9 +59,20 @@ void set_fault_hook(Hook hook, void* context) noexcept;
 
 extern std::atomic<bool> g_faults_armed;
 
+/// Tests only: `f` runs on the resolver's helper thread before each lookup of a host NAME (a
+/// numeric address is converted on the loop's thread and skips it), outside the seam's lock, so
+/// it may block: a test makes name lookups slow with it. Null: none. Independent of the fault
+/// hook. The resolver calls before_name_lookup().
+void set_before_name_lookup(void (*f)()) noexcept;
+void before_name_lookup() noexcept;
+
 // --- the faulting paths (out of line, only reached while armed) ------------------------------
 ssize_t faulty_recv(int fd, void* buf, std::size_t len, int flags) noexcept;
 ssize_t faulty_send(int fd, const void* buf, std::size_t len, int flags) noexcept;
+ssize_t faulty_read(int fd, void* buf, std::size_t len) noexcept;
+ssize_t faulty_write(int fd, const void* buf, std::size_t len) noexcept;
+ssize_t faulty_recvfrom(int fd, void* buf, std::size_t len, int flags, sockaddr* from, socklen_t* from_len) noexcept;
+ssize_t faulty_sendto(int fd, const void* buf, std::size_t len, int flags, const sockaddr* to, socklen_t to_len) noexcept;
 int faulty_accept4(int fd, sockaddr* addr, socklen_t* len, int flags) noexcept;
 int faulty_connect(int fd, const sockaddr* addr, socklen_t len) noexcept;
 int faulty_socket(int domain, int type, int protocol) noexcept;
@@ -72,6 +91,23 @@ inline ssize_t recv(int fd, void* buf, std::size_t len, int flags) noexcept {
 inline ssize_t send(int fd, const void* buf, std::size_t len, int flags) noexcept {
     if (armed()) return faulty_send(fd, buf, len, flags);
     return ::send(fd, buf, len, flags);
+}
+inline ssize_t read(int fd, void* buf, std::size_t len) noexcept {
+    if (armed()) return faulty_read(fd, buf, len);
+    return ::read(fd, buf, len);
+}
+inline ssize_t write(int fd, const void* buf, std::size_t len) noexcept {
+    if (armed()) return faulty_write(fd, buf, len);
+    return ::write(fd, buf, len);
+}
+inline ssize_t recvfrom(int fd, void* buf, std::size_t len, int flags, sockaddr* from, socklen_t* from_len) noexcept {
+    if (armed()) return faulty_recvfrom(fd, buf, len, flags, from, from_len);
+    return ::recvfrom(fd, buf, len, flags, from, from_len);
+}
+/// sendto; `to` null: the connected peer (send).
+inline ssize_t sendto(int fd, const void* buf, std::size_t len, int flags, const sockaddr* to, socklen_t to_len) noexcept {
+    if (armed()) return faulty_sendto(fd, buf, len, flags, to, to_len);
+    return ::sendto(fd, buf, len, flags, to, to_len);
 }
 inline int accept4(int fd, sockaddr* addr, socklen_t* len, int flags) noexcept {
     if (armed()) return faulty_accept4(fd, addr, len, flags);

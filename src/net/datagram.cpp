@@ -101,9 +101,8 @@ Coro<> send_datagram(std::shared_ptr<DatagramState> s, std::string data, std::op
     bool waited = false;
     for (;;) {
         check_open(*s);
-        ssize_t n = to ? ::sendto(s->io.fd, data.data(), data.size(), MSG_NOSIGNAL,
-                                  reinterpret_cast<const sockaddr*>(&to->addr), to->len)
-                       : ::send(s->io.fd, data.data(), data.size(), MSG_NOSIGNAL);
+        const sockaddr* dest = to ? reinterpret_cast<const sockaddr*>(&to->addr) : nullptr;
+        ssize_t n = sys::sendto(s->io.fd, data.data(), data.size(), MSG_NOSIGNAL, dest, to ? to->len : 0);
         if (n >= 0) break;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
             s->io.writable = false;
@@ -123,7 +122,7 @@ Coro<std::pair<std::string, Address>> receive_datagram(std::shared_ptr<DatagramS
         sockaddr_storage from{};
         socklen_t len = sizeof from;
         // MSG_TRUNC: the datagram's real length, to refuse (never silently cut) an oversized one.
-        ssize_t n = ::recvfrom(s->io.fd, scratch(), kMaxDatagram, MSG_TRUNC, reinterpret_cast<sockaddr*>(&from), &len);
+        ssize_t n = sys::recvfrom(s->io.fd, scratch(), kMaxDatagram, MSG_TRUNC, reinterpret_cast<sockaddr*>(&from), &len);
         if (n >= 0) {
             Address sender = to_address(reinterpret_cast<const sockaddr*>(&from), len);
             if (static_cast<std::size_t>(n) > kMaxDatagram) {

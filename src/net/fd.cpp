@@ -33,7 +33,7 @@ ssize_t write_no_sigpipe(int fd, const void* data, std::size_t len) noexcept {
     const bool was_pending = sigismember(&pending, SIGPIPE) == 1;
     sigset_t old;
     pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
-    ssize_t n = ::write(fd, data, len);
+    ssize_t n = sys::write(fd, data, len);
     const int err = errno;
     if (n < 0 && err == EPIPE && !was_pending) {
         // The kernel sends SIGPIPE to the writing thread; it is blocked here, so it waits pending.

@@ -20,7 +20,6 @@
 #include "net/socket.hpp"
 #include "net/stream_state.hpp"
 #include "net/tls_session.hpp"
-#include "net/test_hooks.hpp"
 #include "net/tls_context.hpp"
 
 namespace asyncio::detail {
@@ -128,9 +127,7 @@ Coro<> accept_loop(std::weak_ptr<ServerState> weak) {
             if (!server || server->io.fd < 0) co_return;
             sockaddr_storage addr{};
             socklen_t len = sizeof addr;
-            auto accept_call = test_hooks::accept4.load(std::memory_order_relaxed);
-            if (accept_call == nullptr) accept_call = sys::accept4;
-            int fd = accept_call(server->io.fd, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            int fd = sys::accept4(server->io.fd, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
             if (fd >= 0) {
                 if (server->tcp) set_nodelay(fd);
                 std::shared_ptr<StreamState> stream;

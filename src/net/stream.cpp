@@ -21,7 +21,6 @@
 #include "net/pipe_io.hpp"
 #include "net/socket.hpp"
 #include "net/stream_state.hpp"
-#include "net/test_hooks.hpp"
 #include "net/tls_session.hpp"
 
 namespace asyncio::detail {
@@ -66,7 +65,7 @@ Progress receive_some(StreamState& s) {
         return st == TlsStatus::WantRead ? Progress::WantRead : Progress::WantWrite;
     }
     for (;;) {
-        ssize_t n = s.socket ? sys::recv(s.io.fd, scratch(), kScratch, 0) : ::read(s.io.fd, scratch(), kScratch);
+        ssize_t n = s.socket ? sys::recv(s.io.fd, scratch(), kScratch, 0) : sys::read(s.io.fd, scratch(), kScratch);
         if (n > 0) {
             if (static_cast<std::size_t>(n) < kScratch) s.io.readable = false;  // drained
             if (s.rpos == s.rbuf.size()) {
@@ -334,9 +333,6 @@ StreamState::StreamState(int fd, Address peer_address, bool is_socket)
     io.readable = true;  // try first; EAGAIN or a short read clears it
     io.writable = true;
     try {
-        if (auto hook = test_hooks::watch_stream.load(std::memory_order_relaxed)) {
-            if (int err = hook(fd); err != 0) throw std::system_error(err, std::generic_category(), "epoll_ctl(ADD)");
-        }
         io_watch(io);
     } catch (...) {
         sys::close(fd);

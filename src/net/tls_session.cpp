@@ -14,7 +14,6 @@
 #include "io/sys.hpp"
 #include "net/socket.hpp"
 #include "net/stream_state.hpp"
-#include "net/test_hooks.hpp"
 #include "net/tls_context.hpp"
 
 namespace asyncio::detail {
@@ -56,10 +55,8 @@ int bio_read(BIO* bio, char* data, size_t size, size_t* read) {
     BioState& st = state_of(bio);
     BIO_clear_retry_flags(bio);
     st.error = 0;
-    auto recv_call = test_hooks::tls_recv.load(std::memory_order_relaxed);
-    if (recv_call == nullptr) recv_call = sys::recv;
     for (;;) {
-        ssize_t n = recv_call(st.fd, data, size, 0);
+        ssize_t n = sys::recv(st.fd, data, size, 0);
         if (n > 0) {
             *read = static_cast<size_t>(n);
             return 1;

@@ -1,7 +1,6 @@
 // Test support: seeded fault plans for the system-call seam. See faults.hpp.
 #include "support/faults.hpp"
 
-#include <dirent.h>
 #include <netdb.h>
 
 #include <cerrno>
@@ -22,6 +21,7 @@ const char* to_string(FaultClass c) noexcept {
     case FaultClass::EpollCtlFail: return "epoll-ctl-fail";
     case FaultClass::ResolveFail: return "resolve-fail";
     case FaultClass::ConnectFail: return "connect-fail";
+    case FaultClass::DatagramRefused: return "datagram-refused";
     }
     return "?";
 }
@@ -72,18 +72,24 @@ Decision fail(int err) { return Decision{Decision::Fail, err, 0, 0}; }
 }  // namespace
 
 Decision FaultInjector::decide(Call call, std::size_t size, int op) {
+    const bool bytes = call == Call::Recv || call == Call::Send || call == Call::Read || call == Call::Write;
+    const bool datagrams = call == Call::RecvFrom || call == Call::SendTo;
     bool eligible = false;
     switch (class_) {
     case FaultClass::Eintr:
-        eligible = call == Call::Recv || call == Call::Send || call == Call::Accept || call == Call::EpollWait ||
-                   call == Call::Close;
+        eligible = bytes || datagrams || call == Call::Accept || call == Call::EpollWait || call == Call::Close;
         break;
     case FaultClass::ShortIo:
-        eligible = (call == Call::Recv || call == Call::Send) && size > 1;
+        eligible = bytes && size > 1;
         break;
     case FaultClass::EagainStorm:
+        eligible = bytes || datagrams || call == Call::Accept;
+        break;
     case FaultClass::ConnReset:
-        eligible = call == Call::Recv || call == Call::Send || (class_ == FaultClass::EagainStorm && call == Call::Accept);
+        eligible = call == Call::Recv || call == Call::Send;
+        break;
+    case FaultClass::DatagramRefused:
+        eligible = datagrams;
         break;
     case FaultClass::AcceptErrors:
         eligible = call == Call::Accept;
@@ -134,6 +140,7 @@ Decision FaultInjector::decide(Call call, std::size_t size, int op) {
         static constexpr int kErrors[] = {ECONNREFUSED, ENETUNREACH, ETIMEDOUT};
         return fail(pick(kErrors, r2));
     }
+    case FaultClass::DatagramRefused: return fail(ECONNREFUSED);
     }
     return {};
 }
@@ -145,15 +152,6 @@ PollCounter::~PollCounter() { detail::sys::set_fault_hook(nullptr, nullptr); }
 Decision PollCounter::hook(void* self, Call call, int, std::size_t, int) {
     if (call == Call::EpollWait) static_cast<PollCounter*>(self)->polls_.fetch_add(1, std::memory_order_relaxed);
     return {};
-}
-
-int open_fd_count() {
-    DIR* dir = ::opendir("/proc/self/fd");
-    if (dir == nullptr) return -1;
-    int n = 0;
-    while (::readdir(dir) != nullptr) ++n;
-    ::closedir(dir);
-    return n - 3;  // ".", ".." and the directory's own fd
 }
 
 }  // namespace asyncio::testing

@@ -14,18 +14,21 @@
 #include <string>
 
 #include "io/sys.hpp"
+#include "support/process_counts.hpp"  // open_fd_count(), for the tests that arm faults
 
 namespace asyncio::testing {
 
 enum class FaultClass {
-    Eintr,         // recv/send/accept4/epoll_pwait2/close report EINTR
-    ShortIo,       // recv/send move 1..n-1 bytes
-    EagainStorm,   // recv/send/accept4 report EAGAIN although ready (the edge comes right after)
+    Eintr,         // recv/send/read/write/recvfrom/sendto/accept4/epoll_pwait2/close report EINTR
+    ShortIo,       // recv/send/read/write move 1..n-1 bytes
+    EagainStorm,   // recv/send/read/write/recvfrom/sendto/accept4 report EAGAIN although ready
+                   // (the edge comes right after)
     ConnReset,     // recv/send report ECONNRESET/EPIPE and the socket is really shut down
     AcceptErrors,  // accept4 fails with the errors accept(2) says to retry, or EMFILE/ENFILE/ENOBUFS/ENOMEM
     EpollCtlFail,  // epoll_ctl(ADD) fails with ENOMEM/ENOSPC
     ResolveFail,   // getaddrinfo fails (EAI_AGAIN, EAI_FAIL, EAI_MEMORY, EAI_SYSTEM)
     ConnectFail,   // socket() fails with EMFILE, connect() with ECONNREFUSED/ENETUNREACH
+    DatagramRefused,  // recvfrom/sendto report ECONNREFUSED (a pending ICMP port unreachable)
 };
 
 const char* to_string(FaultClass c) noexcept;
@@ -70,8 +73,5 @@ private:
     static detail::sys::Decision hook(void* self, detail::sys::Call call, int fd, std::size_t size, int op);
     std::atomic<std::uint64_t> polls_{0};
 };
-
-/// Open file descriptors of this process (entries of /proc/self/fd, the listing's own excluded).
-int open_fd_count();
 
 }  // namespace asyncio::testing

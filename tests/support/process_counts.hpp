@@ -2,6 +2,7 @@
 #pragma once
 
 #include <dirent.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -30,6 +31,18 @@ inline std::vector<int> open_fds() {
 
 /// Number of open file descriptors of this process.
 inline int open_fd_count() { return static_cast<int>(open_fds().size()); }
+
+/// Checks that a scope gives back every file descriptor it opened (declare it first).
+class FdCount {
+public:
+    FdCount() : before_(open_fd_count()) {}
+    ~FdCount() { EXPECT_EQ(open_fd_count(), before_) << "file descriptors leaked"; }
+    FdCount(const FdCount&) = delete;
+    FdCount& operator=(const FdCount&) = delete;
+
+private:
+    int before_;
+};
 
 /// What fd refers to: a path, "socket:[ino]", "anon_inode:[eventpoll]", ... ("" if closed).
 inline std::string fd_target(int fd) {
