@@ -10,8 +10,10 @@
 ///
 /// `local` binds the socket (port 0: an ephemeral port; host "" or "0.0.0.0": every IPv4
 /// interface, "::" IPv6); `remote` connects it, so send() needs no address and only the remote's
-/// datagrams are received. At least one is required; with both, they must be of the same family
-/// (IPv4 or IPv6). Host names are resolved off the loop, as for open_connection.
+/// datagrams are received. At least one is required (std::invalid_argument otherwise). With both,
+/// the first remote address (in the resolver's order) whose family (IPv4 or IPv6) the local one
+/// also has is used; none in common raises std::invalid_argument, as CPython's ValueError. Host
+/// names are resolved off the loop, as for open_connection.
 ///
 /// recvfrom() returns one whole datagram (up to 64 KiB, which holds any UDP datagram without
 /// IPv6 jumbograms; an empty datagram is an empty string) and its sender. sendto()/send() send

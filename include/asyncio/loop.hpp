@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "asyncio/coro.hpp"
@@ -33,6 +34,16 @@ struct LoopInternals;
 ASYNCIO_API ThreadWakeups& this_thread_wakeups();
 ASYNCIO_API void io_watch(IoHandle& h);
 ASYNCIO_API void io_unwatch(IoHandle& h) noexcept;
+
+/// True when calling an F returns a Coro or a Task: such a "callback" would only create the
+/// coroutine and drop it unrun, so the callback APIs refuse it at compile time (CPython raises
+/// TypeError "coroutines cannot be used with ...").
+template <class F, bool = std::is_invocable_v<std::decay_t<F>&>>
+struct returns_coroutine : std::false_type {};
+template <class F>
+struct returns_coroutine<F, true>
+    : std::bool_constant<is_coro<std::remove_cvref_t<std::invoke_result_t<std::decay_t<F>&>>>::value ||
+                         is_task<std::remove_cvref_t<std::invoke_result_t<std::decay_t<F>&>>>::value> {};
 }  // namespace detail
 
 /// What the loop passes to its exception handler (the seed's context dictionary).
@@ -132,16 +143,21 @@ public:
     // set. An exception from `f` goes to the exception handler (message "Exception in
     // callback"); the loop runs on. On a closed loop each of these throws RuntimeError("Event
     // loop is closed"). They may be called before the loop runs; the callback waits for it.
+    // A callable returning a Coro or Task does not compile (its coroutine would never run).
 
     /// Runs `f` soon (loop thread only).
     template <class F>
     TimerHandle call_soon(F&& f) {
+        static_assert(!detail::returns_coroutine<F>::value,
+                      "coroutines cannot be used with call_soon(): pass [=] { asyncio::create_task(f()); } instead");
         return schedule_soon(detail::make_callback(std::forward<F>(f)));
     }
     /// Runs `f` after `delay` seconds (<= 0: as soon as possible, still in deadline order;
     /// NaN: std::invalid_argument). Loop thread only.
     template <class F>
     TimerHandle call_later(double delay, F&& f) {
+        static_assert(!detail::returns_coroutine<F>::value,
+                      "coroutines cannot be used with call_later(): pass [=] { asyncio::create_task(f()); } instead");
         const std::int64_t deadline = deadline_after(delay);  // may throw: before the node exists
         return schedule_at(deadline, detail::make_callback(std::forward<F>(f)));
     }
@@ -154,6 +170,8 @@ public:
     /// std::chrono::steady_clock), or at a steady_clock time point. Loop thread only.
     template <class F>
     TimerHandle call_at(double when, F&& f) {
+        static_assert(!detail::returns_coroutine<F>::value,
+                      "coroutines cannot be used with call_at(): pass [=] { asyncio::create_task(f()); } instead");
         const std::int64_t deadline = deadline_at(when);  // may throw: before the node exists
         return schedule_at(deadline, detail::make_callback(std::forward<F>(f)));
     }
@@ -168,6 +186,8 @@ public:
     /// it is call_soon.
     template <class F>
     TimerHandle call_soon_threadsafe(F&& f) {
+        static_assert(!detail::returns_coroutine<F>::value,
+                      "coroutines cannot be used with call_soon_threadsafe(): pass [=] { asyncio::create_task(f()); } instead");
         return schedule_threadsafe(detail::make_callback(std::forward<F>(f)));
     }
 
@@ -180,6 +200,14 @@ public:
     /// signal that cannot be caught (SIGKILL, SIGSTOP, the C library's internal ones), for a
     /// signal another loop of the process handles, or on a closed loop.
     void add_signal_handler(int sig, std::function<void()> f);
+    /// A coroutine function is refused at compile time (it would never run).
+    template <class F>
+        requires detail::returns_coroutine<F>::value
+    void add_signal_handler(int, F&&) {
+        static_assert(!detail::returns_coroutine<F>::value,
+                      "coroutines cannot be used with add_signal_handler(): pass [=] { asyncio::create_task(f()); } "
+                      "instead");
+    }
     /// Removes this loop's handler for `sig` and restores the default disposition (SIG_DFL).
     /// Returns false if this loop had no handler for it. close() removes every handler.
     bool remove_signal_handler(int sig);

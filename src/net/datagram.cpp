@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 #include <system_error>
 #include <vector>
 
@@ -78,16 +79,23 @@ bool numeric_endpoint(const Address& a, Endpoint& out) {
     return false;
 }
 
+// Every endpoint `a` names: itself if numeric, else what the resolver returns.
+Coro<std::vector<Endpoint>> endpoints_of(Address a, bool passive) {
+    Endpoint e;
+    if (!a.host.empty() && numeric_endpoint(a, e)) co_return std::vector<Endpoint>{e};
+    co_return co_await resolve(a.host, a.port, passive);
+}
+
 // The first resolved endpoint of `family` (AF_UNSPEC: any).
 Coro<Endpoint> endpoint_of(Address a, int family, bool passive, const char* operation) {
-    Endpoint e;
-    if (!a.host.empty() && numeric_endpoint(a, e) && (family == AF_UNSPEC || e.family() == family)) co_return e;
-    std::vector<Endpoint> all = co_await resolve(a.host, a.port, passive);
+    std::vector<Endpoint> all = co_await endpoints_of(a, passive);
     for (const Endpoint& ep : all) {
         if (family == AF_UNSPEC || ep.family() == family) co_return ep;
     }
     throw_udp_error(EAFNOSUPPORT, operation, a);
 }
+
+std::string describe(const Address& a) { return a.host + " port " + std::to_string(a.port); }
 
 int socket_family(const DatagramState& s) {
     sockaddr_storage addr{};
@@ -149,17 +157,37 @@ Coro<DatagramSocket> create_endpoint(std::optional<Address> local, std::optional
     if (!local && !remote) {
         throw std::invalid_argument("create_datagram_endpoint: needs a local or a remote address (or both)");
     }
+    // As CPython: resolve both, then take the first remote endpoint (in the resolver's order)
+    // whose family the local address also has; none in common is a ValueError there
+    // (std::invalid_argument here), not a system call's error.
+    std::vector<Endpoint> remotes;
+    std::vector<Endpoint> locals;
+    if (remote) remotes = co_await endpoints_of(*remote, false);
+    if (local) locals = co_await endpoints_of(*local, true);
     std::optional<Endpoint> remote_ep;
     std::optional<Endpoint> local_ep;
-    int family = AF_UNSPEC;
-    if (remote) {
-        remote_ep = co_await endpoint_of(*remote, AF_UNSPEC, false, "connect");
-        family = remote_ep->family();
+    if (remote && local) {
+        for (const Endpoint& r : remotes) {
+            for (const Endpoint& l : locals) {
+                if (l.family() != r.family()) continue;
+                remote_ep = r;
+                local_ep = l;
+                break;
+            }
+            if (remote_ep) break;
+        }
+        if (!remote_ep) {
+            throw std::invalid_argument("create_datagram_endpoint: local " + describe(*local) + " and remote " +
+                                        describe(*remote) + " have no address family in common");
+        }
+    } else if (remote) {
+        if (remotes.empty()) throw_udp_error(EAFNOSUPPORT, "connect", *remote);
+        remote_ep = remotes.front();
+    } else {
+        if (locals.empty()) throw_udp_error(EAFNOSUPPORT, "bind", *local);
+        local_ep = locals.front();
     }
-    if (local) {
-        local_ep = co_await endpoint_of(*local, family, true, "bind");
-        family = local_ep->family();
-    }
+    const int family = remote_ep ? remote_ep->family() : local_ep->family();
     auto state = std::make_shared<DatagramState>();
     const Address& shown = local ? *local : *remote;
     state->io.fd = sys::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);

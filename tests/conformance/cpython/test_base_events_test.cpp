@@ -3,16 +3,21 @@
 // bookkeeping of timers, callback errors), behaviour not code, named after the upstream tests.
 // Upstream inspects loop._ready and loop._scheduled; here detail::timer_count() stands for
 // len(loop._scheduled) and running the loop briefly shows what was ready.
-// Not ported: executor, debug-mode and socket tests (other features), test_call_soon_non_callable
+// The create_datagram_endpoint argument checks (BaseEventLoopWithSelectorTests) are at the end.
+// Not ported: executor, debug-mode and stream socket tests (other features), test_call_soon_non_callable
 // (a compile error in C++), the None-delay TypeError checks (same).
 #include <asyncio/asyncio.hpp>
 
+#include <cerrno>
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
+#include "support/process_counts.hpp"
 #include "support/test_loop.hpp"
 
 using namespace asyncio;
@@ -180,4 +185,54 @@ TEST_F(CPythonBaseEvents, test_set_exc_handler_broken) {
     loop.call_soon([] { throw std::domain_error("x"); });
     EXPECT_THROW(run_briefly(), std::logic_error);
     loop.set_exception_handler(nullptr);
+}
+
+// ---- create_datagram_endpoint (BaseEventLoopWithSelectorTests) ----
+
+TEST_F(CPythonBaseEvents, test_create_datagram_endpoint_noaddr_nofamily) {
+    auto main = []() -> Coro<bool> {
+        try {
+            (void)co_await create_datagram_endpoint(std::nullopt, std::nullopt);
+        } catch (const std::invalid_argument&) {
+            co_return true;
+        }
+        co_return false;
+    };
+    EXPECT_TRUE(run(main()));
+}
+
+TEST_F(CPythonBaseEvents, test_create_datagram_endpoint_no_matching_family) {
+    // An IPv4 remote with an IPv6 local address: no (family, protocol) pair fits both, which
+    // CPython reports as ValueError before any socket is made.
+    const int fds = asyncio::testing::open_fd_count();
+    auto main = []() -> Coro<bool> {
+        const Address remote{"127.0.0.1", 9};
+        const Address local{"::1", 0};
+        try {
+            (void)co_await create_datagram_endpoint(local, remote);
+        } catch (const std::invalid_argument&) {
+            co_return true;
+        }
+        co_return false;
+    };
+    EXPECT_TRUE(run(main()));
+    EXPECT_EQ(asyncio::testing::open_fd_count(), fds);
+}
+
+TEST_F(CPythonBaseEvents, test_create_datagram_endpoint_cant_bind) {
+    // bind() fails (an address of no interface here, from TEST-NET-1): the error names it and
+    // the socket is closed (upstream: m_sock.close.called).
+    const int fds = asyncio::testing::open_fd_count();
+    auto main = []() -> Coro<int> {
+        const Address local{"192.0.2.1", 0};
+        try {
+            (void)co_await create_datagram_endpoint(local, std::nullopt);
+        } catch (const std::system_error& e) {
+            EXPECT_NE(std::string(e.what()).find("192.0.2.1"), std::string::npos) << e.what();
+            co_return e.code().value();
+        }
+        co_return 0;
+    };
+    EXPECT_EQ(run(main()), EADDRNOTAVAIL);
+    EXPECT_EQ(asyncio::testing::open_fd_count(), fds);
 }
