@@ -2,7 +2,8 @@
 // only create the coroutine and drop it unrun (CPython raises TypeError "coroutines cannot be
 // used with add_signal_handler()"). The build of this file is a test that passes when the
 // compiler's message says so (tests/CMakeLists.txt, callback_coroutine).
-#include <asyncio/asyncio.hpp>
+#include <asyncio/loop.hpp>
+#include <asyncio/task.hpp>
 
 #include <csignal>
 
