@@ -8,7 +8,7 @@
 
 using namespace asyncio;
 using Lines = std::vector<std::string>;
-using EventTest = asyncio::testing::LoopTest;
+using EventTest = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
 
 namespace {
 

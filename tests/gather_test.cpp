@@ -11,7 +11,7 @@
 
 using namespace asyncio;
 using Lines = std::vector<std::string>;
-using GatherTest = asyncio::testing::LoopTest;
+using GatherTest = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
 
 namespace {
 

@@ -10,7 +10,7 @@
 
 using namespace asyncio;
 using Lines = std::vector<std::string>;
-using LockTest = asyncio::testing::LoopTest;
+using LockTest = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
 
 namespace {
 

@@ -10,6 +10,7 @@
 #include "asyncio/event.hpp"
 #include "asyncio/fd.hpp"
 #include "asyncio/gather.hpp"
+#include "asyncio/introspect.hpp"
 #include "asyncio/lock.hpp"
 #include "asyncio/loop.hpp"
 #include "asyncio/loop_group.hpp"

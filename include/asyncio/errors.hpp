@@ -37,6 +37,13 @@ public:
     TimeoutError() : std::runtime_error("TimeoutError") {}
 };
 
+/// Asking a task for its outcome before it has one: Task::result() and Task::exception()
+/// of a task that has not finished (CPython's asyncio.InvalidStateError).
+class ASYNCIO_API InvalidStateError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 /// Raised by Stream::readexactly when the stream ends first.
 class ASYNCIO_API EOFError : public std::runtime_error {
 public:

@@ -11,8 +11,10 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <cstdint>
 #include <string>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 
 #include "asyncio/coro.hpp"
@@ -31,6 +33,7 @@ namespace detail {
 class ThreadWakeups;
 struct IoHandle;
 struct LoopInternals;
+struct LoopInspector;
 ASYNCIO_API ThreadWakeups& this_thread_wakeups();
 ASYNCIO_API void io_watch(IoHandle& h);
 ASYNCIO_API void io_unwatch(IoHandle& h) noexcept;
@@ -75,6 +78,12 @@ public:
     Task<detail::await_result_t<A>> create_task(A&& aw) {
         if (inherited_) [[unlikely]] check_open();
         return asyncio::create_task(std::forward<A>(aw));
+    }
+    /// As asyncio::create_task(coro, name), on this loop.
+    template <class T>
+    Task<T> create_task(Coro<T> coro, std::string name) {
+        if (inherited_) [[unlikely]] check_open();
+        return asyncio::create_task(std::move(coro), std::move(name));
     }
 
     /// Runs `task` until it finishes; returns its value or rethrows its exception
@@ -128,8 +137,20 @@ public:
     void call_exception_handler(const ExceptionContext& context);
 
     /// The loop's clock in seconds (monotonic, arbitrary origin): the clock of sleep, wait_for
-    /// and timeout deadlines; timeout_at() takes values of it (CPython's loop.time()).
-    [[nodiscard]] double time() const noexcept { return static_cast<double>(detail::monotonic_ns()) * 1e-9; }
+    /// and timeout deadlines; timeout_at() takes values of it (CPython's loop.time()). With
+    /// virtual time it includes every jump made so far (see set_virtual_time).
+    [[nodiscard]] double time() const noexcept;
+
+    /// Virtual time (tokio's `time::pause`). On: whenever no task is runnable and no I/O
+    /// event or cross-thread wake-up is pending (the poller is still polled, without
+    /// blocking, first), the clock jumps to the next sleeper's deadline instead of waiting
+    /// for it, so `sleep(3600)` takes no wall time; timers still fire in deadline order.
+    /// Off again: the clock runs at real speed from where it is (the offset gained is kept,
+    /// so time() never goes back). A task waiting for I/O or another thread with no timer
+    /// pending still waits for real. new_event_loop() switches it off. Meant for tests.
+    void set_virtual_time(bool on) noexcept { virtual_time_ = on; }
+    /// Whether virtual time is on.
+    [[nodiscard]] bool virtual_time() const noexcept { return virtual_time_; }
 
     /// Number of live tasks of this loop (finished tasks still referenced excluded).
     [[nodiscard]] std::size_t task_count() const noexcept { return live_tasks_; }
@@ -224,6 +245,7 @@ private:
     friend bool detail::cancel_task(detail::TaskBase&);
     friend void detail::await_task(detail::TaskBase&, detail::TaskWaiter&, std::coroutine_handle<>);
     friend struct detail::LoopInternals;
+    friend struct detail::LoopInspector;  // introspection: names, all_tasks, call graph
 
     struct Impl;
     Loop();
@@ -235,6 +257,7 @@ private:
     void report_unretrieved(detail::TaskBase* t);
     void teardown() noexcept;
     void check_open() const;
+    std::int64_t clock_ns() const noexcept;  // monotonic ns + the virtual-time offset
     void unlink(detail::TaskBase& t) noexcept;
     void release_loop_ref(detail::TaskBase& t) noexcept;
     void step_special(detail::TaskBase* t);
@@ -254,6 +277,8 @@ private:
     detail::TaskBase* all_ = nullptr;  // every live task (doubly linked through all_next/prev)
     detail::TaskBase* main_ = nullptr; // the task run_until_complete waits for
     std::size_t live_tasks_ = 0;
+    std::uint64_t tasks_created_ = 0;  // the N of "Task-N"
+    std::unordered_map<const detail::TaskBase*, std::string> names_;  // set_name's names
     int depth_ = 0;                 // nesting of run calls in progress
     bool stop_marker_queued_ = false;
     bool stopping_ = false;         // the run in progress must return
@@ -261,6 +286,7 @@ private:
     bool closed_ = false;
     bool tearing_down_ = false;
     bool inherited_ = false;        // a child process's copy after fork(): unusable, never destroyed
+    bool virtual_time_ = false;
 };
 
 /// The calling thread's loop, created on first use.

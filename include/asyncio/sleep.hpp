@@ -30,7 +30,7 @@ public:
     /// A sleep of `ns` nanoseconds from now (<= 0: a yield).
     static SleepAwaiter after_ns(std::int64_t ns) noexcept {
         if (ns <= 0) return SleepAwaiter(kYield);
-        std::int64_t now = detail::monotonic_ns();
+        std::int64_t now = detail::loop_clock_ns();
         if (ns > std::numeric_limits<std::int64_t>::max() - now) {
             return SleepAwaiter(std::numeric_limits<std::int64_t>::max());
         }

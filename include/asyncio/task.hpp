@@ -14,6 +14,8 @@
 
 #include <coroutine>
 #include <cstdint>
+#include <exception>
+#include <string>
 #include <utility>
 
 #include "asyncio/coro.hpp"
@@ -39,6 +41,11 @@ ASYNCIO_API bool cancel_task(TaskBase& t);
 ASYNCIO_API void await_task(TaskBase& target, TaskWaiter& waiter, std::coroutine_handle<> h);
 /// A member other than `operator bool` and `==` was used on an empty Task handle.
 [[noreturn]] ASYNCIO_API void raise_empty_task();
+/// Task::get_name / set_name (src/core/introspect.cpp).
+ASYNCIO_API std::string task_name(const TaskBase& t);
+ASYNCIO_API void set_task_name(TaskBase& t, std::string name);
+/// Throws InvalidStateError(what) unless `t` has finished; marks its outcome retrieved.
+ASYNCIO_API void check_outcome_ready(TaskBase& t, const char* what);
 
 inline void add_ref(TaskBase* t) noexcept {
     if (t != nullptr) ++t->refs;
@@ -107,6 +114,34 @@ public:
     /// On an empty handle this, cancel() and co_await throw RuntimeError.
     [[nodiscard]] bool done() const { return task().done(); }
 
+    /// True once the task has finished by being cancelled (CancelledError was its outcome).
+    [[nodiscard]] bool cancelled() const { return task().done() && task().has(detail::TaskBase::kCancelled); }
+
+    /// The task's name: the one given to create_task or set_name, else "Task-N", N counting
+    /// the tasks created on this thread's loop from 1 (formatted only when asked for).
+    [[nodiscard]] std::string get_name() const { return detail::task_name(task()); }
+    /// Renames the task (any string, as CPython's str(name)).
+    void set_name(std::string name) { detail::set_task_name(task(), std::move(name)); }
+
+    /// The finished task's outcome, as CPython's Task.result(): returns (the value is
+    /// discarded by this type-erased handle; Task<T>::result() gives it) or rethrows the
+    /// task's exception, CancelledError for a cancelled task. Not finished:
+    /// InvalidStateError("Result is not set."). Counts as retrieving the outcome (no
+    /// "Task exception wasn't retrieved" report afterwards).
+    void result() const {
+        detail::check_outcome_ready(task(), "Result is not set.");
+        if (t_->exception) std::rethrow_exception(t_->exception);
+    }
+
+    /// The finished task's exception, null if it returned normally (CPython's
+    /// Task.exception()). Cancelled task: throws CancelledError; not finished:
+    /// InvalidStateError("Exception is not set."). Counts as retrieving the outcome.
+    [[nodiscard]] std::exception_ptr exception() const {
+        detail::check_outcome_ready(task(), "Exception is not set.");
+        if (t_->has(detail::TaskBase::kCancelled)) std::rethrow_exception(t_->exception);
+        return t_->exception;
+    }
+
     /// Cancels the task: CancelledError is thrown at its current co_await the next time it
     /// runs (at once, in the "now" FIFO position, if it was sleeping or waiting). If it is
     /// awaiting another task, the cancel is forwarded to that task (as MicroPython does).
@@ -152,6 +187,13 @@ public:
     /// await the same task; each gets the value (a copy; a move-only value can be taken once).
     detail::TaskAwaiter<T> operator co_await() const { return detail::TaskAwaiter<T>(&this->task()); }
 
+    /// The finished task's value (a copy; a move-only value can be taken once), or its
+    /// exception rethrown; see Task<>::result().
+    T result() const {
+        detail::check_outcome_ready(this->task(), "Result is not set.");
+        return static_cast<detail::Promise<T>*>(static_cast<detail::PromiseBase*>(t_))->get();
+    }
+
     /// @private
     static Task adopt(detail::TaskBase* t) noexcept {
         Task h;
@@ -176,6 +218,14 @@ Task<T> create_task(Coro<T> coro) {
     }
     ++t.refs;
     return Task<T>::adopt(&t);
+}
+
+/// As create_task(coro), then set_name(name).
+template <class T>
+Task<T> create_task(Coro<T> coro, std::string name) {
+    Task<T> t = create_task(std::move(coro));
+    t.set_name(std::move(name));
+    return t;
 }
 
 /// The task being run. Throws RuntimeError("no running event loop") outside a task.

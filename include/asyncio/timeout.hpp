@@ -96,7 +96,7 @@ Coro<await_result_t<A>> run_with_deadline(A aw, std::int64_t deadline_ns) {
 
 /// `now + delay` on the loop's clock, saturating; a delay <= 0 (or NaN) is "now".
 inline std::int64_t deadline_in(double seconds) noexcept {
-    std::int64_t now = monotonic_ns();
+    std::int64_t now = loop_clock_ns();
     if (!(seconds > 0)) return now;
     double ns = seconds * 1e9;
     if (ns >= static_cast<double>(kNoDeadline - now)) return kNoDeadline - 1;

@@ -74,7 +74,7 @@ private:
 
 inline std::int64_t deadline_after(std::int64_t ns) noexcept {
     if (ns <= 0) return TimedTaskWait::kYield;
-    std::int64_t now = monotonic_ns();
+    std::int64_t now = loop_clock_ns();
     if (ns > std::numeric_limits<std::int64_t>::max() - now) return std::numeric_limits<std::int64_t>::max();
     return now + ns;
 }

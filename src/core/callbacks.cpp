@@ -39,7 +39,7 @@ std::int64_t seconds_to_ns(double s, const char* what) {
 
 std::int64_t Loop::deadline_after(double delay) {
     std::int64_t d = seconds_to_ns(delay, "delay");
-    std::int64_t now = detail::monotonic_ns();
+    std::int64_t now = detail::loop_clock_ns();  // virtual time included
     if (d > std::numeric_limits<std::int64_t>::max() - now) return std::numeric_limits<std::int64_t>::max();
     return now + d;
 }

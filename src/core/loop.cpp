@@ -2,9 +2,11 @@
 // nothing is runnable, sleep in the poller until the next deadline. docs/architecture.md
 // describes the same steps in the same order.
 //
-// Also here: the per-thread loop, stop(), close()/new_event_loop() teardown.
+// Also here: the per-thread loop, stop(), close()/new_event_loop() teardown, and the loop's
+// clock: monotonic time plus Scheduler::clock_offset, which only virtual time ever raises.
 #include "asyncio/loop.hpp"
 
+#include <limits>
 #include <memory>
 
 #include "core/fork.hpp"
@@ -21,6 +23,10 @@ thread_local std::unique_ptr<Loop> tls_loop_owner;
 // Steps run between two clock reads. A timer that expires mid-round waits at most this many
 // steps (a few microseconds); a larger budget saves clock reads only (PERFORMANCE.md T4).
 constexpr int kStepsPerRound = 128;
+
+// Deadlines from here on are "never" (sleep, wait_for, timeout and wait saturate to just
+// below INT64_MAX): virtual time does not jump to them.
+constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max() / 2;
 
 }  // namespace
 
@@ -65,12 +71,13 @@ Loop& new_event_loop() {
     loop.teardown();
     loop.closed_ = false;
     loop.impl_->inbox.reopen();
+    loop.virtual_time_ = false;  // the clock keeps its offset: time() never goes back
     return loop;
 }
 
 Loop::Loop() : impl_(std::make_unique<Impl>()) {
     stop_marker_.flags = detail::TaskBase::kCallback;  // step() handles it out of line
-    sched_.now = detail::monotonic_ns();
+    sched_.now = clock_ns();
     detail::register_loop(this);
     detail::tls_scheduler = &sched_;
 }
@@ -82,6 +89,10 @@ Loop::~Loop() {
     if (detail::tls_scheduler == &sched_) detail::tls_scheduler = nullptr;
     if (detail::tls_loop == this) detail::tls_loop = nullptr;
 }
+
+std::int64_t Loop::clock_ns() const noexcept { return detail::monotonic_ns() + sched_.clock_offset; }
+
+double Loop::time() const noexcept { return static_cast<double>(clock_ns()) * 1e-9; }
 
 void Loop::check_open() const {
     if (closed_) {
@@ -140,7 +151,7 @@ void Loop::run(detail::TaskBase* main) {
 
     for (;;) {
         // 1. One clock read per round: "now" pushes of this round all get this key.
-        sched_.now = detail::monotonic_ns();
+        sched_.now = clock_ns();
         // Cross-thread wake-ups: ThreadSafeFlags, threadsafe callbacks, to_thread results, signals.
         if (impl_->wakeups.poll(sched_)) [[unlikely]] detail::LoopInternals::take_foreign_work(*this);
         // 2. Run what is due, oldest (key, seq) first: the FIFO and expired timers merged.
@@ -163,8 +174,16 @@ void Loop::run(detail::TaskBase* main) {
         //    cross-thread wake-up.
         std::int64_t timeout = -1;
         if (!sched_.timers.empty()) {
-            timeout = sched_.timers.top().key - detail::monotonic_ns();
+            timeout = sched_.timers.top().key - clock_ns();
             if (timeout < 0) timeout = 0;
+            // (A saturated "forever" deadline is never jumped to: it stays forever.)
+            if (virtual_time_ && timeout > 0 && sched_.timers.top().key < kNever) {
+                // Virtual time: look at I/O without blocking; if nothing became runnable and
+                // no other thread has signalled, jump the clock to the deadline instead.
+                if (impl_->poller.watched() > 0) poll_io(0);
+                if (sched_.ready_empty() && !impl_->wakeups.pending()) sched_.clock_offset += timeout;
+                continue;
+            }
         }
         if (timeout == 0 && impl_->poller.watched() == 0) continue;
         poll_io(timeout);

@@ -38,6 +38,7 @@ void spawn(TaskBase& t, std::coroutine_handle<> frame) {
     t.continuation = frame;
     t.resume_point = frame;
     t.refs = 1;
+    t.number = ++loop.tasks_created_;  // "Task-N" is formatted only if someone asks
     t.all_prev = nullptr;
     t.all_next = loop.all_;
     if (loop.all_ != nullptr) loop.all_->all_prev = &t;
@@ -67,6 +68,7 @@ void task_finished(TaskBase& t) noexcept {
 }
 
 void destroy_task(TaskBase& t) noexcept {
+    if (t.number == TaskBase::kNamed && tls_loop != nullptr) tls_loop->names_.erase(&t);
     // The frame's own handle was stored in `continuation` when the Coro became a task.
     t.continuation.destroy();
 }

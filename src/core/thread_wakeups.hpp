@@ -22,6 +22,10 @@ public:
         if (!pending_.exchange(true, std::memory_order_acq_rel)) poller_.wake();
     }
 
+    /// Loop thread: whether a wake-up is announced and not yet handled (virtual time must
+    /// not jump over it).
+    [[nodiscard]] bool pending() const noexcept { return pending_.load(std::memory_order_relaxed); }
+
     /// Loop thread, once per round: wakes the waiters of flags that were set. True when a
     /// notify() arrived since the last call (the caller then also drains its inbox and
     /// pending signals, which announce themselves through the same notify()).

@@ -26,7 +26,7 @@ TimeoutScope::TimeoutScope(std::int64_t deadline_ns)
     Scheduler& s = *tls_scheduler;
     // A deadline already past fires before anything queued from now on (CPython's call_soon):
     // keyed at the round's time, it precedes the yield of an awaitable that suspends at once.
-    if (deadline_ns > s.now && deadline_ns <= monotonic_ns()) deadline_ns = s.now;
+    if (deadline_ns > s.now && deadline_ns <= loop_clock_ns()) deadline_ns = s.now;
     s.push_timer(&timer_, deadline_ns);
 }
 

@@ -97,7 +97,7 @@ void WaitNode::on_done(TaskWaiter& w) noexcept {
 
 std::int64_t wait_deadline(double seconds) noexcept {
     if (!(seconds > 0)) return kYield;
-    std::int64_t now = monotonic_ns();
+    std::int64_t now = loop_clock_ns();
     double ns = seconds * 1e9;
     if (ns >= static_cast<double>(kNoTimeout - now)) return kNoTimeout - 1;
     return now + static_cast<std::int64_t>(ns);

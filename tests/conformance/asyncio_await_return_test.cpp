@@ -10,7 +10,7 @@
 
 using namespace asyncio;
 using asyncio::testing::Trace;
-using AsyncioAwaitReturn = asyncio::testing::LoopTest;
+using AsyncioAwaitReturn = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
 
 namespace {
 

@@ -10,7 +10,7 @@
 
 using namespace asyncio;
 using asyncio::testing::Trace;
-using AsyncioBasic2 = asyncio::testing::LoopTest;
+using AsyncioBasic2 = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
 
 namespace {
 

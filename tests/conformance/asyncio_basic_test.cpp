@@ -11,11 +11,11 @@
 
 using namespace asyncio;
 using asyncio::testing::Trace;
-using AsyncioBasic = asyncio::testing::LoopTest;
+using AsyncioBasic = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Clock = asyncio::testing::LoopClock;  // the loop's (virtual) clock
 using std::chrono::milliseconds;
 
 struct Durations {

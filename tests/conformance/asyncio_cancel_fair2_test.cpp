@@ -11,7 +11,7 @@
 
 using namespace asyncio;
 using asyncio::testing::Trace;
-using AsyncioCancelFair2 = asyncio::testing::LoopTest;
+using AsyncioCancelFair2 = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
 
 namespace {
 

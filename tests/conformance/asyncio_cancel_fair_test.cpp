@@ -10,7 +10,7 @@
 
 using namespace asyncio;
 using asyncio::testing::Trace;
-using AsyncioCancelFair = asyncio::testing::LoopTest;
+using AsyncioCancelFair = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
 
 namespace {
 

@@ -10,7 +10,7 @@
 
 using namespace asyncio;
 using asyncio::testing::Trace;
-using AsyncioCancelSelf = asyncio::testing::LoopTest;
+using AsyncioCancelSelf = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
 
 namespace {
 

@@ -12,7 +12,7 @@
 
 using namespace asyncio;
 using asyncio::testing::Trace;
-using AsyncioCancelTask = asyncio::testing::LoopTest;
+using AsyncioCancelTask = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
 
 namespace {
 

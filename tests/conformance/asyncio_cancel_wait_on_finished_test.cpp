@@ -10,7 +10,7 @@
 
 using namespace asyncio;
 using asyncio::testing::Trace;
-using AsyncioCancelWaitOnFinished = asyncio::testing::LoopTest;
+using AsyncioCancelWaitOnFinished = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
 
 namespace {
 

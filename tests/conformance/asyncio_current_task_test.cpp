@@ -10,7 +10,7 @@
 
 using namespace asyncio;
 using asyncio::testing::Trace;
-using AsyncioCurrentTask = asyncio::testing::LoopTest;
+using AsyncioCurrentTask = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
 
 namespace {
 

@@ -10,7 +10,7 @@
 
 using namespace asyncio;
 using asyncio::testing::Trace;
-using AsyncioEventFair = asyncio::testing::LoopTest;
+using AsyncioEventFair = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
 
 namespace {
 

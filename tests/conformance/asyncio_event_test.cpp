@@ -12,7 +12,7 @@
 
 using namespace asyncio;
 using asyncio::testing::Trace;
-using AsyncioEvent = asyncio::testing::LoopTest;
+using AsyncioEvent = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
 
 namespace {
 

@@ -12,7 +12,7 @@
 
 using namespace asyncio;
 using asyncio::testing::Trace;
-using AsyncioException = asyncio::testing::LoopTest;
+using AsyncioException = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
 
 namespace {
 

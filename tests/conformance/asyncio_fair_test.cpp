@@ -11,7 +11,7 @@
 
 using namespace asyncio;
 using asyncio::testing::Trace;
-using AsyncioFair = asyncio::testing::LoopTest;
+using AsyncioFair = asyncio::testing::LoopTest;  // busy yielders: the loop is never idle, time is real
 
 namespace {
 

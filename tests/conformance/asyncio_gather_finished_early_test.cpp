@@ -17,7 +17,7 @@
 
 using namespace asyncio;
 using asyncio::testing::Trace;
-using AsyncioGatherFinishedEarly = asyncio::testing::LoopTest;
+using AsyncioGatherFinishedEarly = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
 
 namespace {
 

@@ -19,7 +19,7 @@
 
 using namespace asyncio;
 using asyncio::testing::Trace;
-using AsyncioGather = asyncio::testing::LoopTest;
+using AsyncioGather = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
 
 namespace {
 

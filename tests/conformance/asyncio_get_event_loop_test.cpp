@@ -10,7 +10,7 @@
 
 using namespace asyncio;
 using asyncio::testing::Trace;
-using AsyncioGetEventLoop = asyncio::testing::LoopTest;
+using AsyncioGetEventLoop = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
 
 namespace {
 

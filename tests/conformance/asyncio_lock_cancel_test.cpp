@@ -10,7 +10,7 @@
 
 using namespace asyncio;
 using asyncio::testing::Trace;
-using AsyncioLockCancel = asyncio::testing::LoopTest;
+using AsyncioLockCancel = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
 
 namespace {
 

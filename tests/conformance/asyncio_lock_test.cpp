@@ -13,7 +13,7 @@
 
 using namespace asyncio;
 using asyncio::testing::Trace;
-using AsyncioLock = asyncio::testing::LoopTest;
+using AsyncioLock = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
 
 namespace {
 

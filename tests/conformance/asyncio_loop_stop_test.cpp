@@ -11,7 +11,7 @@
 
 using namespace asyncio;
 using asyncio::testing::Trace;
-using AsyncioLoopStop = asyncio::testing::LoopTest;
+using AsyncioLoopStop = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
 
 namespace {
 

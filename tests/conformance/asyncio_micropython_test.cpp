@@ -13,11 +13,11 @@
 
 using namespace asyncio;
 using asyncio::testing::Trace;
-using AsyncioMicropython = asyncio::testing::LoopTest;
+using AsyncioMicropython = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Clock = asyncio::testing::LoopClock;  // the loop's (virtual) clock
 using std::chrono::milliseconds;
 
 std::string str(bool b) { return b ? "True" : "False"; }

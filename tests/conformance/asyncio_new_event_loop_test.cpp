@@ -11,7 +11,7 @@
 
 using namespace asyncio;
 using asyncio::testing::Trace;
-using AsyncioNewEventLoop = asyncio::testing::LoopTest;
+using AsyncioNewEventLoop = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
 
 namespace {
 

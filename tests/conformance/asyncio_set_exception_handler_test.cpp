@@ -14,7 +14,7 @@
 
 using namespace asyncio;
 using asyncio::testing::Trace;
-using AsyncioSetExceptionHandler = asyncio::testing::LoopTest;
+using AsyncioSetExceptionHandler = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
 
 namespace {
 

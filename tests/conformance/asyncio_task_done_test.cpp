@@ -11,7 +11,7 @@
 
 using namespace asyncio;
 using asyncio::testing::Trace;
-using AsyncioTaskDone = asyncio::testing::LoopTest;
+using AsyncioTaskDone = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
 
 namespace {
 

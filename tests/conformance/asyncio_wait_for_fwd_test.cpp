@@ -13,7 +13,7 @@
 
 using namespace asyncio;
 using asyncio::testing::Trace;
-using AsyncioWaitForFwd = asyncio::testing::LoopTest;
+using AsyncioWaitForFwd = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
 
 namespace {
 

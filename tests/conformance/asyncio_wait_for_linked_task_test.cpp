@@ -12,7 +12,7 @@
 
 using namespace asyncio;
 using asyncio::testing::Trace;
-using AsyncioWaitForLinkedTask = asyncio::testing::LoopTest;
+using AsyncioWaitForLinkedTask = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
 
 namespace {
 

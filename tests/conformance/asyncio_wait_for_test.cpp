@@ -17,7 +17,7 @@
 
 using namespace asyncio;
 using asyncio::testing::Trace;
-using AsyncioWaitFor = asyncio::testing::LoopTest;
+using AsyncioWaitFor = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
 
 namespace {
 

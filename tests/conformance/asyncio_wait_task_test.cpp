@@ -14,11 +14,11 @@
 
 using namespace asyncio;
 using asyncio::testing::Trace;
-using AsyncioWaitTask = asyncio::testing::LoopTest;
+using AsyncioWaitTask = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Clock = asyncio::testing::LoopClock;  // the loop's (virtual) clock
 using std::chrono::milliseconds;
 
 class ValueError : public std::runtime_error {

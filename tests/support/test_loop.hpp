@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "asyncio/asyncio.hpp"
@@ -32,6 +34,43 @@ protected:
         new_event_loop();
     }
 };
+
+/// LoopTest on virtual time (Loop::set_virtual_time): timers fire in deadline order without
+/// waiting for them, so a test of sleeps and timeouts runs in microseconds and its timing
+/// assertions hold exactly on a loaded machine. Measure with Loop::time(), not a wall clock.
+/// Not for tests that wait on another thread with a timer pending (the clock would jump).
+class VirtualTimeTest : public LoopTest {
+protected:
+    void SetUp() override {
+        LoopTest::SetUp();
+        get_event_loop().set_virtual_time(true);
+    }
+};
+
+/// A std::chrono clock reading this thread's loop's clock (Loop::time(), virtual jumps
+/// included): measures sleeps the same way under real and virtual time.
+struct LoopClock {
+    using duration = std::chrono::nanoseconds;
+    using rep = duration::rep;
+    using period = duration::period;
+    using time_point = std::chrono::time_point<LoopClock>;
+    static constexpr bool is_steady = true;
+    static time_point now() {
+        return time_point(std::chrono::duration_cast<duration>(std::chrono::duration<double>(get_event_loop().time())));
+    }
+};
+
+/// Runs `coro` on this thread's loop with virtual time on, then turns it off again.
+template <class T>
+T run_virtual(Coro<T> coro) {
+    Loop& loop = get_event_loop();
+    loop.set_virtual_time(true);
+    struct Off {
+        Loop& loop;
+        ~Off() { loop.set_virtual_time(false); }
+    } off{loop};
+    return loop.run_until_complete(std::move(coro));
+}
 
 /// A trace of events, compared as a whole (the shape of MicroPython's .exp files).
 struct Trace {

@@ -34,7 +34,10 @@ inline std::int64_t monotonic_ns() noexcept {
 class Scheduler {
 public:
     TaskBase* current = nullptr;  ///< the task being stepped, or null
-    std::int64_t now = 0;         ///< cached monotonic ns, refreshed once per round
+    std::int64_t now = 0;         ///< cached loop_clock_ns(), refreshed once per round
+    /// What virtual time has added to the monotonic clock so far (Loop::set_virtual_time);
+    /// never decreases, so the loop's clock never goes back.
+    std::int64_t clock_offset = 0;
     std::uint64_t next_seq = 0;
     TimerHeap timers;
 
@@ -152,6 +155,13 @@ struct LoopCallback : TaskBase {
 
 /// The scheduler of the loop that belongs to this thread (set when the loop is created).
 ASYNCIO_API inline thread_local constinit Scheduler* tls_scheduler = nullptr;
+
+/// The loop's clock in ns: the monotonic clock plus this thread's virtual-time offset. What
+/// sleep and timeout deadlines are measured on (read when they are set, never per switch).
+inline std::int64_t loop_clock_ns() noexcept {
+    const Scheduler* s = tls_scheduler;
+    return monotonic_ns() + (s != nullptr ? s->clock_offset : 0);
+}
 
 inline void WaitOn::await_suspend(std::coroutine_handle<> h) const noexcept { tls_scheduler->park(h, queue); }
 inline void WaitOn::await_resume() const { tls_scheduler->check_cancel(); }

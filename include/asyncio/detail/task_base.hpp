@@ -110,6 +110,10 @@ public:
     // Waiting: the WaitQueue; AwaitingTask: the awaited TaskBase.
     void* wait_target = nullptr;
 
+    // Task: its number in the loop, 1, 2, ... (the N of the default name "Task-N"), or
+    // kNamed once set_name gave it a name of its own (kept in the loop's name table).
+    std::uint64_t number = 0;
+
     std::uint32_t heap_index = 0;
     std::uint32_t refs = 0;  ///< Task handles + the loop's own reference
     TaskState state = TaskState::Coro;
@@ -118,6 +122,8 @@ public:
     /// cancel() calls not yet taken back by uncancel() (CPython's Task.cancelling()); only
     /// timeout scopes and task groups read it, to tell their own cancel from one from outside.
     std::uint32_t cancel_requests = 0;
+
+    static constexpr std::uint64_t kNamed = 0;
 
     [[nodiscard]] bool has(std::uint8_t f) const noexcept { return (flags & f) != 0; }
     [[nodiscard]] bool is_task() const noexcept { return has(kIsTask); }
