@@ -15,6 +15,7 @@
 #include <system_error>
 #include <utility>
 
+#include "robustness/echo.hpp"
 #include "support/faults.hpp"
 #include "support/test_loop.hpp"
 
@@ -24,19 +25,6 @@ namespace {
 using SysIoFaultTest = LoopTest;
 
 constexpr double kExchangeSeconds = 10;
-
-/// `n` bytes that differ from one position to the next (a lost, doubled or swapped chunk shows).
-std::string pattern(std::size_t n, std::uint64_t seed) {
-    std::string s(n, '\0');
-    std::uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
-    for (char& c : s) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        c = static_cast<char>(x);
-    }
-    return s;
-}
 
 Coro<> write_in_chunks(Stream out, std::string data) {
     for (std::size_t off = 0; off < data.size(); off += 5000) {
@@ -53,7 +41,7 @@ Coro<bool> pipe_transfer(std::uint64_t seed) {
     if (::pipe2(p, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe2");
     Stream in = open_fd(p[0]);
     Stream out = open_fd(p[1]);
-    std::string data = pattern(256 * 1024, seed);
+    std::string data = payload(256 * 1024, seed);
     Task<> writer = create_task(write_in_chunks(std::move(out), data));
     std::string got = co_await in.read(-1);  // to end of file
     co_await std::move(writer);
@@ -70,7 +58,7 @@ Coro<int> udp_ping_pong(int count, std::uint64_t seed) {
     DatagramSocket client = co_await create_datagram_endpoint(std::nullopt, server_address);
     int answered = 0;
     for (int i = 0; i < count; ++i) {
-        std::string msg = pattern(1 + static_cast<std::size_t>(i) * 37 % 1400, seed + static_cast<std::uint64_t>(i));
+        std::string msg = payload(1 + static_cast<std::size_t>(i) * 37 % 1400, seed + static_cast<std::uint64_t>(i));
         co_await client.send(msg);
         auto [got, from] = co_await server.recvfrom();
         if (got != msg) break;
