@@ -14,16 +14,13 @@ namespace {
 constexpr int kTasks = 100;
 constexpr int kIters = 10'000;
 
-struct Result {
-    double s = 0;
-    std::uint64_t allocs = 0;
-};
-
 asyncio::Coro<void> switcher(int n) {
     for (int i = 0; i < n; ++i) co_await asyncio::sleep(0);
 }
 
-asyncio::Coro<void> w1(Result* r) {
+}  // namespace
+
+asyncio::Coro<void> bench::w1_body(WorkResult* r) {
     std::vector<asyncio::Task<>> tasks;
     tasks.reserve(kTasks);
     auto t0 = bench::Clock::now();
@@ -32,15 +29,14 @@ asyncio::Coro<void> w1(Result* r) {
     for (auto& t : tasks) co_await t;
     r->s = bench::secs(t0, bench::Clock::now());
     r->allocs = bench::alloc_count() - a0;
+    r->ops = double(kTasks) * kIters;
 }
-
-}  // namespace
 
 int bench::run_w1(const std::string& label) {
     asyncio::get_event_loop();  // runtime start-up outside the measurement
-    Result r;
-    asyncio::run(w1(&r));
-    const double n = double(kTasks) * kIters;
+    WorkResult r;
+    asyncio::run(w1_body(&r));
+    const double n = r.ops;
     std::printf("W1 %s ns_per_switch=%.1f wall_s=%.3f allocs_per_switch=%.4f\n", label.c_str(),
                 r.s * 1e9 / n, r.s, double(r.allocs) / n);
     return 0;

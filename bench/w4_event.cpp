@@ -15,11 +15,6 @@ namespace {
 
 constexpr int kRoundTrips = 500'000;
 
-struct Result {
-    double s = 0;
-    std::uint64_t allocs = 0;
-};
-
 asyncio::Coro<void> pinger(asyncio::Event* ping, asyncio::Event* pong, int n) {
     for (int i = 0; i < n; ++i) {
         ping->set();
@@ -36,7 +31,9 @@ asyncio::Coro<void> ponger(asyncio::Event* ping, asyncio::Event* pong, int n) {
     }
 }
 
-asyncio::Coro<void> w4(Result* r) {
+}  // namespace
+
+asyncio::Coro<void> bench::w4_body(WorkResult* r) {
     asyncio::Event ping;
     asyncio::Event pong;
     std::vector<asyncio::Task<>> tasks;
@@ -48,14 +45,13 @@ asyncio::Coro<void> w4(Result* r) {
     co_await asyncio::gather(std::move(tasks));
     r->s = bench::secs(t0, bench::Clock::now());
     r->allocs = bench::alloc_count() - a0;
+    r->ops = kRoundTrips;
 }
-
-}  // namespace
 
 int bench::run_w4(const std::string& label) {
     asyncio::get_event_loop();  // runtime start-up outside the measurement
-    Result r;
-    asyncio::run(w4(&r));
+    WorkResult r;
+    asyncio::run(w4_body(&r));
     std::printf("W4 %s ns_per_roundtrip=%.1f wall_s=%.3f allocs_per_roundtrip=%.4f\n", label.c_str(),
                 r.s * 1e9 / kRoundTrips, r.s, double(r.allocs) / kRoundTrips);
     return 0;

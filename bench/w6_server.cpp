@@ -1,5 +1,7 @@
 // W6 TCP echo server: `asyncio_bench server PORT` serves 127.0.0.1:PORT until killed; one task
 // per connection: read up to 4096 bytes, write them back, drain, until end of stream.
+// `asyncio_bench server PORT --loops N` (W7 b): N loops on N threads, each with its own server on
+// the port (SO_REUSEPORT), the kernel spreading the connections over them.
 // `asyncio_bench tls-server PORT CERT KEY` serves the same echo over TLS (bench/tls_certs.sh
 // makes a certificate; bench/tls_loadgen.cpp drives it). Accepted sockets get TCP_NODELAY from
 // the library (src/net/socket.cpp), as WORKLOADS.md asks of every server.
@@ -43,6 +45,13 @@ asyncio::Coro<void> serve(std::uint16_t port) {
     co_await serve_forever(&server);
 }
 
+// W7 (b): one of several loops sharing the port through SO_REUSEPORT.
+asyncio::Coro<void> serve_shared(std::uint16_t port) {
+    asyncio::ServerOptions options{.backlog = kBacklog, .reuse_port = true};
+    asyncio::Server server = co_await asyncio::start_server(echo, "127.0.0.1", port, options);
+    co_await serve_forever(&server);
+}
+
 asyncio::Coro<void> serve_tls(std::uint16_t port, asyncio::ssl::SSLContext ctx) {
     asyncio::Server server = co_await asyncio::start_server(echo, "127.0.0.1", port, kBacklog, ctx);
     co_await serve_forever(&server);
@@ -60,12 +69,19 @@ bool parse_port(const char* s, std::uint16_t* port) {
 
 int bench::run_server(int argc, char** argv) {
     std::uint16_t port = 0;
-    if (argc < 3 || !parse_port(argv[2], &port)) {
-        std::fprintf(stderr, "usage: %s server PORT\n", argv[0]);
+    int loops = 0;  // 0: one loop on the main thread, no SO_REUSEPORT (the peers' W6)
+    if (argc == 5 && std::string(argv[3]) == "--loops") loops = std::atoi(argv[4]);
+    if (argc < 3 || !parse_port(argv[2], &port) || (argc > 3 && loops < 1)) {
+        std::fprintf(stderr, "usage: %s server PORT [--loops N]\n", argv[0]);
         return 2;
     }
     try {
-        asyncio::run(serve(port));
+        if (loops == 0) {
+            asyncio::run(serve(port));
+        } else {
+            asyncio::run_on_threads(static_cast<std::size_t>(loops),
+                                    [port](std::size_t) { return serve_shared(port); });
+        }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "server: %s\n", e.what());
         return 1;

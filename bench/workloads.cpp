@@ -1,5 +1,5 @@
 // asyncio_bench: the peers' workloads (/work/shared/peers/WORKLOADS.md) on this library.
-// Usage: asyncio_bench W1|W2|W3|W4|W5|TT|CST|W8|W9|SP [label]  |  asyncio_bench server PORT  (W6 echo, until killed)
+// Usage: asyncio_bench W1|W2|W3|W4|W5|TT|CST|W8|W9|SP [label] | W7 [label [loops]]  |  asyncio_bench server PORT  (W6 echo, until killed)
 //        asyncio_bench tls-server PORT CERT KEY   (the W6 echo over TLS; bench/tls_certs.sh)
 // Prints one KEY=VALUE line per run, as the peers do, so run.sh's EXTRA_PEER can call it.
 #include <cstdio>
@@ -21,7 +21,7 @@ long bench::status_kb(const char* key) {
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: %s W1|W2|W3|W4|W5|TT|CST|W8|W9|SP [label] | server PORT | tls-server PORT CERT KEY\n", argv[0]);
+        std::fprintf(stderr, "usage: %s W1|W2|W3|W4|W5|TT|CST|W8|W9|SP [label] | W7 [label [loops]] | server PORT | tls-server PORT CERT KEY\n", argv[0]);
         return 2;
     }
     const std::string w = argv[1];
@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
     if (w == "W8") return bench::run_w8(label);
     if (w == "W9") return bench::run_w9(label);
     if (w == "SP") return bench::run_spawn(label);
+    if (w == "W7") return bench::run_w7(label, argc > 3 ? std::atoi(argv[3]) : 2);
     if (w == "server") return bench::run_server(argc, argv);
     if (w == "tls-server") return bench::run_tls_server(argc, argv);
     std::fprintf(stderr, "unknown workload %s\n", w.c_str());
