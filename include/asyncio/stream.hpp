@@ -11,7 +11,11 @@
 /// One Stream serves both directions (reader and writer are copies of one handle, as in
 /// MicroPython). Reads are served from an internal buffer filled by large recv() calls, so
 /// readline/readexactly cost no system call per byte. write() only appends to the output buffer
-/// (no system call, as the seed documents); drain() sends it, and write errors surface there.
+/// (no system call, as the seed documents). drain() returns once everything written before it
+/// was handed to the kernel; below the high-water mark it does not send itself but waits for
+/// the stream's send of this loop round, which goes after the tasks already runnable and
+/// carries everything buffered by then in one sendmsg (so several writes, and drains from
+/// several tasks, cost one system call). Write errors surface at drain().
 /// Every read and drain() is a scheduling point (it suspends at least once). A peer reset raises
 /// std::system_error (ECONNRESET reads, EPIPE/ECONNRESET writes), never SIGPIPE.
 ///
@@ -21,9 +25,11 @@
 /// readline() has no length limit unless set_limit() sets one (MicroPython has none).
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <ranges>
 #include <span>
 #include <type_traits>
@@ -101,13 +107,42 @@ public:
     /// limit. Memory held for a line stays within about the limit plus one 256 KiB receive.
     void set_limit(std::size_t n);
 
-    /// Appends to the output buffer; nothing is sent until drain() (or wait_closed()).
+    /// Appends a copy of `data` to the output buffer; nothing is sent until drain() (or
+    /// wait_closed()). Raises RuntimeError, appending nothing, if the bytes buffered would pass
+    /// the hard limit (see kWriteBufferHardLimit).
     void write(std::string_view data);
     /// write() of raw bytes.
     void write(std::span<const std::byte> data);
-    /// Sends everything buffered, waiting while the kernel's buffer is full. Several tasks may
-    /// drain at once; a write error raises in every one of them.
+    /// write() of a std::string passed as an rvalue: a string of 4 KiB or more is not copied,
+    /// the stream keeps its storage until it is sent (shorter ones are copied).
+    template <class S>
+        requires std::same_as<S, std::string>
+    void write(S&& data) {
+        write_owned(std::move(data));
+    }
+    /// Returns once everything written before the call was handed to the kernel, waiting while
+    /// the kernel's buffer is full. With the buffer at or below the high-water mark it makes no
+    /// system call of its own: it waits for the stream's send of this loop round (one sendmsg
+    /// of everything buffered, shared by every drain() of the round).
+    /// Several tasks may drain at once; a write error raises in every one of them (and, if no
+    /// drain() was waiting when the loop's send failed, in the next drain()).
     Coro<> drain();
+
+    /// CPython's transport.set_write_buffer_limits(high, low): `high` defaults to 64 KiB (4 ×
+    /// `low` if only `low` is given), `low` to high / 4; high < low raises
+    /// std::invalid_argument. Above `high`, drain() sends at once instead of waiting for the
+    /// loop's round; drain() still returns only when everything is in the kernel, so `low` is
+    /// kept for get_write_buffer_limits() only. The hard limit follows `high` (see below).
+    void set_write_buffer_limits(std::optional<std::size_t> high = std::nullopt,
+                                 std::optional<std::size_t> low = std::nullopt);
+    /// {low, high}, as CPython's get_write_buffer_limits().
+    [[nodiscard]] std::pair<std::size_t, std::size_t> get_write_buffer_limits() const;
+    /// Bytes written and not yet handed to the kernel.
+    [[nodiscard]] std::size_t get_write_buffer_size() const;
+    /// The least hard limit on bytes waiting to be sent: a write() that would pass
+    /// max(kWriteBufferHardLimit, 4 × high-water mark) raises RuntimeError instead of growing
+    /// memory without bound (a writer that never drains a peer that never reads).
+    static constexpr std::size_t kWriteBufferHardLimit = std::size_t{64} << 20;
 
     /// Closes the stream: reads and writes after it raise RuntimeError, and so do reads and
     /// drains already waiting (at once). The socket is closed at once if nothing waits to be
@@ -127,6 +162,7 @@ public:
     explicit Stream(std::shared_ptr<detail::StreamState> state) noexcept : state_(std::move(state)) {}
 
 private:
+    void write_owned(std::string&& data);
     std::shared_ptr<detail::StreamState> state_;
 };
 

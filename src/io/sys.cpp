@@ -121,6 +121,43 @@ ssize_t faulty_send(int fd, const void* buf, std::size_t len, int flags) noexcep
     return ::send(fd, buf, len, flags);
 }
 
+namespace {
+std::atomic<const void*> g_last_sendmsg_buffer{nullptr};
+}  // namespace
+
+const void* last_sendmsg_buffer() noexcept { return g_last_sendmsg_buffer.load(std::memory_order_relaxed); }
+
+ssize_t faulty_sendmsg(int fd, const msghdr* msg, int flags) noexcept {
+    g_last_sendmsg_buffer.store(msg->msg_iovlen > 0 ? msg->msg_iov[0].iov_base : nullptr, std::memory_order_relaxed);
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < msg->msg_iovlen; ++i) total += msg->msg_iov[i].iov_len;
+    Decision d = decide(Call::Send, fd, total, 0, true);
+    if (d.kind == Decision::Fail) {
+        if (d.error == ECONNRESET || d.error == EPIPE) return fail_reset(fd, d.error);
+        owe(fd, EPOLLOUT);
+        errno = d.error;
+        return -1;
+    }
+    if (d.kind == Decision::Short && d.max < total) {
+        // The same buffers cut after `max` bytes (at least one).
+        std::vector<iovec> cut;
+        std::size_t left = std::max<std::size_t>(d.max, 1);
+        for (std::size_t i = 0; i < msg->msg_iovlen && left > 0; ++i) {
+            std::size_t take = std::min(left, msg->msg_iov[i].iov_len);
+            if (take == 0) continue;
+            cut.push_back({msg->msg_iov[i].iov_base, take});
+            left -= take;
+        }
+        msghdr shorter = *msg;
+        shorter.msg_iov = cut.data();
+        shorter.msg_iovlen = cut.size();
+        ssize_t n = ::sendmsg(fd, &shorter, flags);
+        if (n > 0) owe(fd, EPOLLOUT);
+        return n;
+    }
+    return ::sendmsg(fd, msg, flags);
+}
+
 // read/write: the recv/send rules without the socket-only ones (no shutdown on a reset).
 ssize_t faulty_read(int fd, void* buf, std::size_t len) noexcept {
     Decision d = decide(Call::Read, fd, len, 0, true);

@@ -59,6 +59,10 @@ void set_fault_hook(Hook hook, void* context) noexcept;
 
 extern std::atomic<bool> g_faults_armed;
 
+/// Tests only: the first buffer of the last sendmsg made while the seam was armed (so a test
+/// can see that a write's own storage was sent, not a copy), or null.
+const void* last_sendmsg_buffer() noexcept;
+
 /// Tests only: `f` runs on the resolver's helper thread before each lookup of a host NAME (a
 /// numeric address is converted on the loop's thread and skips it), outside the seam's lock, so
 /// it may block: a test makes name lookups slow with it. Null: none. Independent of the fault
@@ -69,6 +73,7 @@ void before_name_lookup() noexcept;
 // --- the faulting paths (out of line, only reached while armed) ------------------------------
 ssize_t faulty_recv(int fd, void* buf, std::size_t len, int flags) noexcept;
 ssize_t faulty_send(int fd, const void* buf, std::size_t len, int flags) noexcept;
+ssize_t faulty_sendmsg(int fd, const msghdr* msg, int flags) noexcept;
 ssize_t faulty_read(int fd, void* buf, std::size_t len) noexcept;
 ssize_t faulty_write(int fd, const void* buf, std::size_t len) noexcept;
 ssize_t faulty_recvfrom(int fd, void* buf, std::size_t len, int flags, sockaddr* from, socklen_t* from_len) noexcept;
@@ -91,6 +96,12 @@ inline ssize_t recv(int fd, void* buf, std::size_t len, int flags) noexcept {
 inline ssize_t send(int fd, const void* buf, std::size_t len, int flags) noexcept {
     if (armed()) return faulty_send(fd, buf, len, flags);
     return ::send(fd, buf, len, flags);
+}
+/// sendmsg of a connected stream socket's gathered buffers (the stream's coalesced flush). The
+/// seam treats it as a Send (`size`: the total byte count): a Short decision sends a prefix.
+inline ssize_t sendmsg(int fd, const msghdr* msg, int flags) noexcept {
+    if (armed()) return faulty_sendmsg(fd, msg, flags);
+    return ::sendmsg(fd, msg, flags);
 }
 inline ssize_t read(int fd, void* buf, std::size_t len) noexcept {
     if (armed()) return faulty_read(fd, buf, len);

@@ -10,9 +10,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <exception>
+#include <optional>
 #include <stdexcept>
+#include <utility>
 
 #include "asyncio/errors.hpp"
 #include "asyncio/sleep.hpp"
@@ -26,12 +29,6 @@
 namespace asyncio::detail {
 
 namespace {
-
-// send(MSG_NOSIGNAL) for sockets; write() with SIGPIPE held off for pipes and ttys.
-ssize_t send_some(const StreamState& s, const char* data, std::size_t len) noexcept {
-    if (s.socket) return sys::send(s.io.fd, data, len, MSG_NOSIGNAL);
-    return write_no_sigpipe(s.io.fd, data, len);
-}
 
 constexpr std::size_t kScratch = 256 * 1024;
 
@@ -233,79 +230,159 @@ Coro<std::string> do_readline(std::shared_ptr<StreamState> s) {
     }
 }
 
-// Sends the output buffer, waiting for writability as needed. `closing`: called from
-// wait_closed, after close(). Several flushes may run at once (tasks draining one stream):
-// whichever runs sends, all of them wait for the same edges, and a send error raises in each
-// (the first to hit it wakes the others, who find write_failures changed).
-Coro<> flush(std::shared_ptr<StreamState> s, bool closing) {
-    const unsigned failures_before = s->write_failures;
+// --- the write side ----------------------------------------------------------------------
+//
+// write() appends to the chain (no system call, as the seed documents). drain() below the
+// high-water mark queues the stream's RoundFlush on the run queue (once: later drains join it)
+// and waits for it: it runs after the tasks already runnable, so every write and drain of this
+// round, from any task, goes out in one sendmsg. Above the mark, or when the round's flush
+// could not send everything (the kernel is full), drain() sends and waits for room itself.
+
+// Where the hard limit on buffered bytes lies for high-water mark `high`.
+std::size_t hard_limit(std::size_t high) noexcept {
+    constexpr std::size_t kMin = Stream::kWriteBufferHardLimit;
+    return high > kMin / 4 ? std::max(kMin, high > SIZE_MAX / 4 ? SIZE_MAX : high * 4) : kMin;
+}
+
+// One attempt to hand buffered bytes to the kernel (sockets: everything, up to 64 chunks, in
+// one sendmsg; pipes: write(); TLS: SSL_write of the first chunk). Data: some bytes went;
+// WantWrite/WantRead: nothing could go until that direction is ready. Throws the error.
+Progress write_some(StreamState& s) {
+    std::size_t sent = 0;
+    Progress result = Progress::Data;
+    if (s.tls) {
+        std::string_view piece = s.wbuf.front();
+        TlsStatus st = s.tls->write(piece.data(), piece.size(), sent);
+        if (st == TlsStatus::WantRead) result = Progress::WantRead;
+        if (st == TlsStatus::WantWrite) result = Progress::WantWrite;
+    } else {
+        ssize_t n;
+        std::size_t offered;
+        if (s.socket) {
+            iovec iov[WriteChain::kMaxIov];
+            int count = s.wbuf.gather(iov, WriteChain::kMaxIov);
+            offered = 0;
+            for (int i = 0; i < count; ++i) offered += iov[i].iov_len;
+            msghdr msg{};
+            msg.msg_iov = iov;
+            msg.msg_iovlen = static_cast<std::size_t>(count);
+            n = sys::sendmsg(s.io.fd, &msg, MSG_NOSIGNAL);
+        } else {
+            std::string_view piece = s.wbuf.front();
+            offered = piece.size();
+            n = write_no_sigpipe(s.io.fd, piece.data(), piece.size());
+        }
+        if (n >= 0) {
+            sent = static_cast<std::size_t>(n);
+            if (sent < offered) s.io.writable = false;  // kernel buffer full
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            s.io.writable = false;
+            result = Progress::WantWrite;
+        } else if (errno != EINTR) {
+            throw_io_error(s, errno, "send", "write");
+        }
+    }
+    s.wbuf.consume(sent);
+    s.sent_total += sent;
+    return result;
+}
+
+// A send error: the buffered bytes are dropped (the connection cannot take them any more) and
+// every drain in progress raises it; if none is, the next drain() does.
+void record_write_failure(StreamState& s, std::exception_ptr e) noexcept {
+    s.wbuf.clear();
+    s.sent_total = s.written_total;
+    ++s.write_failures;
+    s.write_exception = e;
+    if (s.drainers.empty() && s.active_flushes == 0) s.unseen_write_error = e;
+    if (tls_scheduler != nullptr) {
+        tls_scheduler->wake_all(s.io.writers);
+        tls_scheduler->wake_all(s.drainers);
+    }
+}
+
+// The round's flush: as much as the kernel takes now, without waiting.
+void flush_round(StreamState& s) noexcept {
+    try {
+        while (!s.fd_closed && !s.wbuf.empty() && (s.tls || may_write(s.io))) {
+            if (write_some(s) != Progress::Data) break;
+        }
+    } catch (...) {
+        record_write_failure(s, std::current_exception());
+    }
+    if (tls_scheduler != nullptr) tls_scheduler->wake_all(s.drainers);
+}
+
+void queue_round_flush(StreamState& s) noexcept {
+    if (s.round_flush_queued || tls_scheduler == nullptr) return;
+    s.round_flush_queued = true;
+    tls_scheduler->push_ready(&s.round_flush);
+}
+
+// Sends until the first `target` bytes ever written are handed to the kernel, waiting for room
+// as needed. `closing`: called from wait_closed, after close(). Several of these may run at
+// once (tasks draining one stream): whichever runs sends, all wait for the same edges, and a
+// send error raises in each (the first to hit it wakes the others, who find write_failures
+// changed).
+Coro<> flush(std::shared_ptr<StreamState> s, bool closing, std::uint64_t target, unsigned failures_before,
+             bool waited) {
+    struct Active {
+        StreamState& s;
+        explicit Active(StreamState& st) : s(st) { ++s.active_flushes; }
+        ~Active() { --s.active_flushes; }
+        Active(const Active&) = delete;
+        Active& operator=(const Active&) = delete;
+    } active(*s);
     auto check_failed = [&] {
         if (s->write_failures != failures_before) std::rethrow_exception(s->write_exception);
     };
-    // Records a send error for every flush in progress, and wakes them to raise it too.
-    auto fail = [&](std::exception_ptr e) {
-        s->wbuf.clear();  // the connection cannot take it any more
-        s->wpos = 0;
-        ++s->write_failures;
-        s->write_exception = e;
-        if (tls_scheduler != nullptr) tls_scheduler->wake_all(s->io.writers);
-        std::rethrow_exception(e);
-    };
-    bool waited = false;
-    while (s->wpos < s->wbuf.size()) {
+    while (s->sent_total < target && !s->wbuf.empty()) {
         if (!closing) check_open(*s);
         if (s->fd_closed) throw RuntimeError("Stream is closed");
+        check_failed();
         if (!s->tls && !may_write(s->io)) {
             co_await WaitIo{s->io.writers};
             waited = true;
-            check_failed();
             continue;
         }
-        const char* data = s->wbuf.data() + s->wpos;
-        std::size_t len = s->wbuf.size() - s->wpos;
-        if (s->tls) {
-            std::size_t sent = 0;
-            TlsStatus st = TlsStatus::Done;
-            try {
-                st = s->tls->write(data, len, sent);
-            } catch (const std::exception&) {
-                fail(std::current_exception());
-            }
-            s->wpos += sent;
-            if (st == TlsStatus::WantRead) {
-                co_await WaitIo{s->io.readers};
-                waited = true;
-            } else if (st == TlsStatus::WantWrite) {
-                co_await WaitIo{s->io.writers};
-                waited = true;
-            }
-            check_failed();
-            continue;
+        Progress p = Progress::Data;
+        try {
+            p = write_some(*s);
+        } catch (const std::exception&) {
+            record_write_failure(*s, std::current_exception());
         }
-        ssize_t n = send_some(*s, data, len);
-        if (n >= 0) {
-            s->wpos += static_cast<std::size_t>(n);
-            if (static_cast<std::size_t>(n) < len) s->io.writable = false;  // kernel buffer full
-        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            s->io.writable = false;
-        } else if (errno != EINTR) {
-            int err = errno;
-            try {
-                throw_io_error(*s, err, "send", "write");
-            } catch (const std::system_error&) {
-                fail(std::current_exception());
-            }
+        if (p == Progress::WantRead) {
+            co_await WaitIo{s->io.readers};
+            waited = true;
+        } else if (p == Progress::WantWrite && s->tls) {
+            co_await WaitIo{s->io.writers};
+            waited = true;
         }
     }
     check_failed();
-    s->wbuf.clear();
-    s->wpos = 0;
     if (!waited && !closing) co_await sleep(0);
+}
+
+Coro<> do_drain(std::shared_ptr<StreamState> s) {
+    if (s->unseen_write_error) std::rethrow_exception(std::exchange(s->unseen_write_error, nullptr));
+    const unsigned failures_before = s->write_failures;
+    const std::uint64_t target = s->written_total;
+    bool waited = false;
+    if (!s->wbuf.empty() && s->wbuf.size() <= s->high_water) {
+        // The round's flush sends for us, with everything else written before it runs.
+        queue_round_flush(*s);
+        co_await WaitOn{s->drainers};
+        check_open(*s);
+        if (s->write_failures != failures_before) std::rethrow_exception(s->write_exception);
+        if (s->sent_total >= target) co_return;
+        waited = true;  // the kernel was full: wait for room ourselves
+    }
+    co_await flush(std::move(s), false, target, failures_before, waited);
 }
 
 // TLS: what is buffered, then close_notify.
 Coro<> tls_close(std::shared_ptr<StreamState> s) {
-    co_await flush(s, true);
+    co_await flush(s, true, s->written_total, s->write_failures, true);
     if (s->tls) co_await tls_shutdown(s.get());
 }
 
@@ -317,7 +394,7 @@ Coro<> do_wait_closed(std::shared_ptr<StreamState> s) {
             // Bounded: a peer that stops reading must not hold the socket forever.
             co_await timeout(s->tls_shutdown_timeout, tls_close(s));
         } else {
-            co_await flush(s, true);
+            co_await flush(s, true, s->written_total, s->write_failures, true);
         }
     } catch (const std::exception&) {
         // best effort: the peer may be gone (or too slow: TimeoutError)
@@ -342,7 +419,11 @@ StreamState::StreamState(int fd, Address peer_address, bool is_socket)
     }
 }
 
-StreamState::~StreamState() { close_socket(); }
+StreamState::~StreamState() {
+    close_socket();
+    // Gone before its round's flush ran (written, then the last handle dropped in one round).
+    if (round_flush_queued && tls_scheduler != nullptr) tls_scheduler->remove_ready(&round_flush);
+}
 
 std::string StreamState::take(std::size_t n) {
     std::string out(rbuf, rpos, n);
@@ -363,21 +444,31 @@ void StreamState::close_socket() noexcept {
     closed = true;
     // One last non-blocking try to send what is buffered (and TLS's close_notify); nothing
     // waits for it and errors are ignored: the connection is going away.
+    try {
+        while (!wbuf.empty()) {
+            std::size_t before = wbuf.size();
+            if (write_some(*this) != Progress::Data || wbuf.size() == before) break;
+        }
+    } catch (...) {
+    }
+    wbuf.clear();
     if (tls) {
         try {
-            std::size_t sent = 0;
-            if (wpos < wbuf.size()) tls->write(wbuf.data() + wpos, wbuf.size() - wpos, sent);
             tls->shutdown();
         } catch (...) {
         }
         tls.reset();
-    } else if (wpos < wbuf.size()) {
-        ssize_t r = send_some(*this, wbuf.data() + wpos, wbuf.size() - wpos);
-        (void)r;
     }
+    if (tls_scheduler != nullptr) tls_scheduler->wake_all(drainers);
     io_unwatch(io);
     sys::close(io.fd);
     io.fd = -1;
+}
+
+void RoundFlush::run(LoopCallback& self) noexcept {
+    StreamState& s = *static_cast<RoundFlush&>(self).stream;
+    s.round_flush_queued = false;
+    flush_round(s);
 }
 
 }  // namespace asyncio::detail
@@ -416,26 +507,67 @@ Coro<std::string> Stream::readline() {
     return detail::do_readline(state_);
 }
 
+namespace {
+void check_room(const detail::StreamState& s, std::size_t n) {
+    std::size_t limit = detail::hard_limit(s.high_water);
+    if (n > limit || s.wbuf.size() > limit - n) {
+        throw RuntimeError("write: " + std::to_string(s.wbuf.size()) + " bytes already wait to be sent and " +
+                           std::to_string(n) + " more would pass the hard limit of " + std::to_string(limit) +
+                           " bytes (await drain() between writes)");
+    }
+}
+}  // namespace
+
 void Stream::write(std::string_view data) {
     detail::StreamState& s = state_of(state_);
     detail::check_open(s);
+    check_room(s, data.size());
     s.wbuf.append(data);
+    s.written_total += data.size();
 }
 
 void Stream::write(std::span<const std::byte> data) {
     write(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()));
 }
 
+void Stream::write_owned(std::string&& data) {
+    detail::StreamState& s = state_of(state_);
+    detail::check_open(s);
+    check_room(s, data.size());
+    std::size_t n = data.size();
+    s.wbuf.append(std::move(data));
+    s.written_total += n;
+}
+
 Coro<> Stream::drain() {
     detail::check_open(state_of(state_));
-    return detail::flush(state_, false);
+    return detail::do_drain(state_);
 }
+
+void Stream::set_write_buffer_limits(std::optional<std::size_t> high, std::optional<std::size_t> low) {
+    detail::StreamState& s = state_of(state_);
+    std::size_t h = high ? *high : (low ? (*low > SIZE_MAX / 4 ? SIZE_MAX : *low * 4) : 64 * 1024);
+    std::size_t l = low ? *low : h / 4;
+    if (h < l) {
+        throw std::invalid_argument("set_write_buffer_limits: high (" + std::to_string(h) +
+                                    ") must be >= low (" + std::to_string(l) + ")");
+    }
+    s.high_water = h;
+    s.low_water = l;
+}
+
+std::pair<std::size_t, std::size_t> Stream::get_write_buffer_limits() const {
+    const detail::StreamState& s = state_of(state_);
+    return {s.low_water, s.high_water};
+}
+
+std::size_t Stream::get_write_buffer_size() const { return state_of(state_).wbuf.size(); }
 
 void Stream::close() {
     detail::StreamState& s = state_of(state_);
     if (s.closed) return;
     s.closed = true;
-    if (s.wpos == s.wbuf.size() && !s.tls) {
+    if (s.wbuf.empty() && !s.tls) {
         s.close_socket();  // wakes every waiter
         return;
     }
@@ -445,6 +577,7 @@ void Stream::close() {
     if (detail::tls_scheduler != nullptr) {
         detail::tls_scheduler->wake_all(s.io.readers);
         detail::tls_scheduler->wake_all(s.io.writers);
+        detail::tls_scheduler->wake_all(s.drainers);
     }
 }
 

@@ -2,23 +2,45 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <string>
 
+#include "asyncio/detail/scheduler.hpp"
 #include "asyncio/stream.hpp"
 #include "io/io_handle.hpp"
+#include "net/write_chain.hpp"
 
 namespace asyncio::detail {
 
 class TlsSession;
 
+struct StreamState;
+
+/// The stream's flush for this loop round: queued on the run queue by the first write() of a
+/// round, it sends everything buffered with one sendmsg and wakes the drain() calls waiting
+/// for it.
+struct RoundFlush : LoopCallback {
+    explicit RoundFlush(StreamState* s) noexcept : LoopCallback(&run), stream(s) {}
+    static void run(LoopCallback& self) noexcept;
+    StreamState* stream;
+};
+
 struct StreamState {
     IoHandle io;
     std::string rbuf;       // received, not yet read: rbuf[rpos..]
     std::size_t rpos = 0;
-    std::string wbuf;       // written, not yet sent: wbuf[wpos..]
-    std::size_t wpos = 0;
+    WriteChain wbuf;        // written, not yet handed to the kernel
+    std::uint64_t written_total = 0;  // bytes ever accepted by write()
+    std::uint64_t sent_total = 0;     // bytes ever handed to the kernel (or dropped by a failure)
+    std::size_t high_water = 64 * 1024;  // set_write_buffer_limits
+    std::size_t low_water = 16 * 1024;
+    RoundFlush round_flush{this};
+    bool round_flush_queued = false;
+    WaitQueue drainers;            // drain() calls waiting for the round's flush
+    unsigned active_flushes = 0;   // drain()/wait_closed() calls sending themselves
+    std::exception_ptr unseen_write_error;  // a round flush failed while no drain() waited
     bool eof = false;
     std::size_t limit = 0;            // readline's longest line (set_limit); 0: none
     const char* reader = nullptr;     // the read call holding the read side ("readline()"), or null

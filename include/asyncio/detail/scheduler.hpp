@@ -124,6 +124,20 @@ public:
         }
     }
 
+    /// Takes `t` out of the run queue's FIFO if it is there; true if it was. Linear in the
+    /// queue's length: for rare paths only (an object that owns a queued LoopCallback dying).
+    bool remove_ready(TaskBase* t) noexcept {
+        TaskBase* prev = nullptr;
+        for (TaskBase* e = head_; e != nullptr; prev = e, e = e->next) {
+            if (e != t) continue;
+            (prev != nullptr ? prev->next : head_) = e->next;
+            if (tail_ == e) tail_ = prev;
+            e->next = nullptr;
+            return true;
+        }
+        return false;
+    }
+
     /// Drops every queued entry without touching the tasks (teardown).
     void clear_queues() noexcept {
         head_ = tail_ = nullptr;
