@@ -89,7 +89,16 @@ void set_fault_hook(Hook hook, void* context) noexcept {
     g_faults_armed.store(hook != nullptr, std::memory_order_relaxed);
 }
 
+namespace {
+std::atomic<const void*> g_last_send_buffer{nullptr};
+std::atomic<const void*> g_last_recv_buffer{nullptr};
+}  // namespace
+
+const void* last_send_buffer() noexcept { return g_last_send_buffer.load(std::memory_order_relaxed); }
+const void* last_recv_buffer() noexcept { return g_last_recv_buffer.load(std::memory_order_relaxed); }
+
 ssize_t faulty_recv(int fd, void* buf, std::size_t len, int flags) noexcept {
+    g_last_recv_buffer.store(buf, std::memory_order_relaxed);
     Decision d = decide(Call::Recv, fd, len, 0, true);
     if (d.kind == Decision::Fail) {
         if (d.error == ECONNRESET || d.error == EPIPE) return fail_reset(fd, d.error);
@@ -106,6 +115,7 @@ ssize_t faulty_recv(int fd, void* buf, std::size_t len, int flags) noexcept {
 }
 
 ssize_t faulty_send(int fd, const void* buf, std::size_t len, int flags) noexcept {
+    g_last_send_buffer.store(buf, std::memory_order_relaxed);
     Decision d = decide(Call::Send, fd, len, 0, true);
     if (d.kind == Decision::Fail) {
         if (d.error == ECONNRESET || d.error == EPIPE) return fail_reset(fd, d.error);
@@ -121,14 +131,9 @@ ssize_t faulty_send(int fd, const void* buf, std::size_t len, int flags) noexcep
     return ::send(fd, buf, len, flags);
 }
 
-namespace {
-std::atomic<const void*> g_last_sendmsg_buffer{nullptr};
-}  // namespace
-
-const void* last_sendmsg_buffer() noexcept { return g_last_sendmsg_buffer.load(std::memory_order_relaxed); }
 
 ssize_t faulty_sendmsg(int fd, const msghdr* msg, int flags) noexcept {
-    g_last_sendmsg_buffer.store(msg->msg_iovlen > 0 ? msg->msg_iov[0].iov_base : nullptr, std::memory_order_relaxed);
+    g_last_send_buffer.store(msg->msg_iovlen > 0 ? msg->msg_iov[0].iov_base : nullptr, std::memory_order_relaxed);
     std::size_t total = 0;
     for (std::size_t i = 0; i < msg->msg_iovlen; ++i) total += msg->msg_iov[i].iov_len;
     Decision d = decide(Call::Send, fd, total, 0, true);

@@ -59,9 +59,12 @@ void set_fault_hook(Hook hook, void* context) noexcept;
 
 extern std::atomic<bool> g_faults_armed;
 
-/// Tests only: the first buffer of the last sendmsg made while the seam was armed (so a test
-/// can see that a write's own storage was sent, not a copy), or null.
-const void* last_sendmsg_buffer() noexcept;
+/// Tests only: the (first) buffer of the last send/sendmsg made while the seam was armed (so a
+/// test can see that a write's own storage was sent, not a copy), or null.
+const void* last_send_buffer() noexcept;
+/// Tests only: the buffer of the last recv made while the seam was armed (so a test can see
+/// where received bytes were put), or null.
+const void* last_recv_buffer() noexcept;
 
 /// Tests only: `f` runs on the resolver's helper thread before each lookup of a host NAME (a
 /// numeric address is converted on the loop's thread and skips it), outside the seam's lock, so

@@ -1,8 +1,8 @@
 // Stream: buffered reads, buffered writes flushed by drain(), close.
 //
-// Reads: recv() up to 256 KiB at a time into a per-thread scratch buffer and keep the unread
-// tail per stream (PERFORMANCE.md T15), so readline/readexactly never make a system call per
-// byte. Readiness is edge-triggered; a short recv() proves the socket was drained, so the next
+// Reads: recv() straight into the stream's buffer (read_buffer.hpp: 4 KiB growing to 256 KiB
+// per call while the sender keeps it full), so readline/readexactly never make a system call
+// per byte and no byte is copied twice; a large readexactly() receives into its result. Readiness is edge-triggered; a short recv() proves the socket was drained, so the next
 // read waits for the edge without paying an EAGAIN call (T13). Every read and drain() suspends
 // at least once (a yield when no wait was needed), as MicroPython's do.
 #include <sys/socket.h>
@@ -30,13 +30,6 @@ namespace asyncio::detail {
 
 namespace {
 
-constexpr std::size_t kScratch = 256 * 1024;
-
-char* scratch() {
-    thread_local std::unique_ptr<char[]> buffer(new char[kScratch]);
-    return buffer.get();
-}
-
 // Sockets name their peer in errors ("recv 127.0.0.1:80: ..."); open_fd's pipes their fd.
 [[noreturn]] void throw_io_error(const StreamState& s, int err, const char* socket_op, const char* fd_op) {
     if (s.socket) throw_net_error(err, socket_op, s.peer.host, s.peer.port);
@@ -49,27 +42,20 @@ void check_open(const StreamState& s) {
 
 enum class Progress { Data, Eof, WantRead, WantWrite };
 
-// One attempt to receive more bytes into rbuf.
-Progress receive_some(StreamState& s) {
+// One attempt to receive up to `len` bytes into `dst`; `got` says how many came.
+Progress receive_into(StreamState& s, char* dst, std::size_t len, std::size_t& got) {
+    got = 0;
     if (s.tls) {
-        std::size_t got = 0;
-        TlsStatus st = s.tls->read(scratch(), kScratch, got);
-        if (st == TlsStatus::Done) {
-            s.rbuf.append(scratch(), got);
-            return Progress::Data;
-        }
+        TlsStatus st = s.tls->read(dst, len, got);
+        if (st == TlsStatus::Done) return Progress::Data;
         if (st == TlsStatus::Eof) return Progress::Eof;
         return st == TlsStatus::WantRead ? Progress::WantRead : Progress::WantWrite;
     }
     for (;;) {
-        ssize_t n = s.socket ? sys::recv(s.io.fd, scratch(), kScratch, 0) : sys::read(s.io.fd, scratch(), kScratch);
+        ssize_t n = s.socket ? sys::recv(s.io.fd, dst, len, 0) : sys::read(s.io.fd, dst, len);
         if (n > 0) {
-            if (static_cast<std::size_t>(n) < kScratch) s.io.readable = false;  // drained
-            if (s.rpos == s.rbuf.size()) {
-                s.rbuf.clear();
-                s.rpos = 0;
-            }
-            s.rbuf.append(scratch(), static_cast<std::size_t>(n));
+            got = static_cast<std::size_t>(n);
+            if (got < len) s.io.readable = false;  // drained
             return Progress::Data;
         }
         if (n == 0) return Progress::Eof;
@@ -79,6 +65,15 @@ Progress receive_some(StreamState& s) {
         }
         if (errno != EINTR) throw_io_error(s, errno, "recv", "read");
     }
+}
+
+// One attempt to receive more bytes into rbuf, straight into its storage.
+Progress receive_some(StreamState& s) {
+    std::span<char> room = s.rbuf.space();
+    std::size_t got = 0;
+    Progress p = receive_into(s, room.data(), room.size(), got);
+    s.rbuf.commit(got, room.size());
+    return p;
 }
 
 // Waits until the socket can make progress in `direction`.
@@ -168,9 +163,50 @@ Coro<std::size_t> do_readinto(std::shared_ptr<StreamState> s, char* out, std::si
     }
     if (!waited) co_await sleep(0);
     std::size_t n = std::min(size, s->buffered());
-    std::memcpy(out, s->rbuf.data() + s->rpos, n);
-    s->rpos += n;
+    std::memcpy(out, s->rbuf.data(), n);
+    s->rbuf.consume(n);
     co_return n;
+}
+
+// A large readexactly(): the result's own storage receives the bytes, once. Whatever was
+// received goes back into the stream's buffer if the read ends early (end of stream, an error,
+// cancel), so no byte is lost.
+constexpr std::size_t kDirectRead = 64 * 1024;
+
+Coro<std::string> readexactly_direct(std::shared_ptr<StreamState> s, std::size_t n, bool waited) {
+    std::string out(n, '\0');
+    std::size_t have = s->buffered();
+    std::memcpy(out.data(), s->rbuf.data(), have);
+    s->rbuf.consume(have);
+    try {
+        while (have < n) {
+            if (!s->tls && !may_read(s->io)) {
+                co_await wait_direction(s.get(), Progress::WantRead);
+                waited = true;
+            }
+            check_open(*s);
+            std::size_t got = 0;
+            Progress p = receive_into(*s, out.data() + have, n - have, got);
+            have += got;
+            if (p == Progress::Eof) {
+                s->eof = true;
+                break;
+            }
+            if (p == Progress::WantRead || p == Progress::WantWrite) {
+                co_await wait_direction(s.get(), p);
+                waited = true;
+            }
+        }
+        if (have == n && !waited) co_await sleep(0);
+    } catch (...) {
+        s->rbuf.put_back(out.data(), have);
+        throw;
+    }
+    if (have < n) {
+        s->rbuf.put_back(out.data(), have);
+        throw EOFError();  // the partial bytes stay buffered
+    }
+    co_return out;
 }
 
 Coro<std::string> do_readexactly(std::shared_ptr<StreamState> s, std::size_t n) {
@@ -178,6 +214,7 @@ Coro<std::string> do_readexactly(std::shared_ptr<StreamState> s, std::size_t n) 
     auto ready = [&] { return s->buffered() >= n || s->eof; };
     bool waited = co_await yield_if(s.get(), ready());
     ReadClaim claim(*s, "readexactly()");
+    if (!ready() && n - s->buffered() >= kDirectRead) co_return co_await readexactly_direct(s, n, waited);
     while (!ready()) {
         bool w = co_await fill(s.get());
         waited = waited || w;
@@ -189,7 +226,7 @@ Coro<std::string> do_readexactly(std::shared_ptr<StreamState> s, std::size_t n) 
 
 // Where the first line of the buffer ends (its '\n'), searching from `from`; npos if none.
 std::size_t find_newline(const StreamState& s, std::size_t from) {
-    const char* begin = s.rbuf.data() + s.rpos;
+    const char* begin = s.rbuf.data();
     from = std::min(from, s.buffered());
     const void* nl = std::memchr(begin + from, '\n', s.buffered() - from);
     return nl == nullptr ? std::string::npos : static_cast<std::size_t>(static_cast<const char*>(nl) - begin);
@@ -263,10 +300,14 @@ Progress write_some(StreamState& s) {
             int count = s.wbuf.gather(iov, WriteChain::kMaxIov);
             offered = 0;
             for (int i = 0; i < count; ++i) offered += iov[i].iov_len;
-            msghdr msg{};
-            msg.msg_iov = iov;
-            msg.msg_iovlen = static_cast<std::size_t>(count);
-            n = sys::sendmsg(s.io.fd, &msg, MSG_NOSIGNAL);
+            if (count == 1) {
+                n = sys::send(s.io.fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);  // cheaper
+            } else {
+                msghdr msg{};
+                msg.msg_iov = iov;
+                msg.msg_iovlen = static_cast<std::size_t>(count);
+                n = sys::sendmsg(s.io.fd, &msg, MSG_NOSIGNAL);
+            }
         } else {
             std::string_view piece = s.wbuf.front();
             offered = piece.size();
@@ -423,19 +464,6 @@ StreamState::~StreamState() {
     close_socket();
     // Gone before its round's flush ran (written, then the last handle dropped in one round).
     if (round_flush_queued && tls_scheduler != nullptr) tls_scheduler->remove_ready(&round_flush);
-}
-
-std::string StreamState::take(std::size_t n) {
-    std::string out(rbuf, rpos, n);
-    rpos += n;
-    if (rpos == rbuf.size()) {
-        rbuf.clear();
-        rpos = 0;
-    } else if (rpos > 64 * 1024 && rpos * 2 > rbuf.size()) {
-        rbuf.erase(0, rpos);  // keep only the unread tail
-        rpos = 0;
-    }
-    return out;
 }
 
 void StreamState::close_socket() noexcept {

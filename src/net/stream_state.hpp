@@ -10,6 +10,7 @@
 #include "asyncio/detail/scheduler.hpp"
 #include "asyncio/stream.hpp"
 #include "io/io_handle.hpp"
+#include "net/read_buffer.hpp"
 #include "net/write_chain.hpp"
 
 namespace asyncio::detail {
@@ -29,8 +30,7 @@ struct RoundFlush : LoopCallback {
 
 struct StreamState {
     IoHandle io;
-    std::string rbuf;       // received, not yet read: rbuf[rpos..]
-    std::size_t rpos = 0;
+    ReadBuffer rbuf;        // received, not yet read
     WriteChain wbuf;        // written, not yet handed to the kernel
     std::uint64_t written_total = 0;  // bytes ever accepted by write()
     std::uint64_t sent_total = 0;     // bytes ever handed to the kernel (or dropped by a failure)
@@ -60,9 +60,9 @@ struct StreamState {
     StreamState(const StreamState&) = delete;
     StreamState& operator=(const StreamState&) = delete;
 
-    [[nodiscard]] std::size_t buffered() const noexcept { return rbuf.size() - rpos; }
+    [[nodiscard]] std::size_t buffered() const noexcept { return rbuf.size(); }
     /// Removes and returns the first `n` buffered bytes.
-    std::string take(std::size_t n);
+    std::string take(std::size_t n) { return rbuf.take(n); }
     /// Sends what it can of the output buffer without waiting, then closes the socket.
     void close_socket() noexcept;
 };
