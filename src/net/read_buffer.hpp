@@ -23,7 +23,8 @@ public:
 
     /// Unread bytes.
     [[nodiscard]] std::size_t size() const noexcept { return end_ - pos_; }
-    [[nodiscard]] const char* data() const noexcept { return data_.get() + pos_; }
+    /// Never null (memchr and memcpy must not be given null, even for zero bytes).
+    [[nodiscard]] const char* data() const noexcept { return data_ ? data_.get() + pos_ : &kNoBytes; }
 
     /// Drops the first `n` unread bytes (n <= size()).
     void consume(std::size_t n) noexcept {
@@ -68,6 +69,8 @@ public:
     }
 
 private:
+    static constexpr char kNoBytes = '\0';
+
     void make_room() {
         std::size_t keep = size();
         if (keep + room_ <= cap_) {
