@@ -1,6 +1,7 @@
 // to_thread and run_coroutine_threadsafe: blocking calls on the loop's worker pool, coroutines
 // submitted from other threads. Real threads throughout; thread and fd counts checked.
 #include <asyncio/asyncio.hpp>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -185,6 +186,49 @@ TEST_F(ToThread, ANewLoopStartsThePoolAgain) {
     EXPECT_EQ(run(to_thread(add, 1, 1)), 2);
     new_event_loop();
     EXPECT_EQ(run(to_thread(add, 2, 2)), 4);
+}
+
+namespace {
+
+/// CPU time (user + system) of the whole process so far, in milliseconds.
+double process_cpu_ms() {
+    rusage u{};
+    ::getrusage(RUSAGE_SELF, &u);
+    auto ms = [](const timeval& t) { return double(t.tv_sec) * 1e3 + double(t.tv_usec) / 1e3; };
+    return ms(u.ru_utime) + ms(u.ru_stime);
+}
+
+}  // namespace
+
+TEST_F(ToThread, BackToBackCallsEachGiveTheirOwnValue) {
+    // Calls faster and slower than the pool's and the loop's spin-waits (thread/spin.hpp): the
+    // results arrive both while the loop spins and while it sleeps in the poller.
+    auto main = []() -> Coro<long> {
+        long sum = 0;
+        for (int i = 0; i < 3000; ++i) {
+            auto call = [i] {
+                if (i % 100 == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+                return i;
+            };
+            sum += co_await to_thread(call);
+        }
+        co_return sum;
+    };
+    EXPECT_EQ(run(main()), 3000L * 2999 / 2);
+}
+
+TEST_F(ToThread, ALoopAwaitingABlockingCallAndAnIdlePoolUseNoCpu) {
+    // The loop and the workers spin only for microseconds before sleeping in the kernel: a
+    // 300 ms blocking call, then 300 ms with an idle pool, cost about nothing in CPU time.
+    run(to_thread([] {}));  // the worker exists before the measurement
+    const double before = process_cpu_ms();
+    auto main = []() -> Coro<> {
+        co_await to_thread([] { std::this_thread::sleep_for(std::chrono::milliseconds(300)); });
+        co_await sleep_ms(300);
+    };
+    run(main());
+    const double used = process_cpu_ms() - before;
+    EXPECT_LT(used, 60.0) << "ms of CPU over 600 ms of waiting: a busy loop";
 }
 
 // ---- run_coroutine_threadsafe ----

@@ -252,6 +252,7 @@ private:
     void run_until_done(detail::TaskBase& main);
     void run(detail::TaskBase* main);
     void poll_io(std::int64_t timeout_ns);
+    void sleep_in_poller(std::int64_t timeout_ns);
     void step(detail::TaskBase* t);
     void finish_step(detail::TaskBase* t);
     void report_unretrieved(detail::TaskBase* t);

@@ -13,6 +13,7 @@
 #include "core/loop_access.hpp"
 #include "core/loop_impl.hpp"
 #include "io/io_handle.hpp"
+#include "thread/spin.hpp"
 
 namespace asyncio {
 
@@ -185,9 +186,31 @@ void Loop::run(detail::TaskBase* main) {
                 continue;
             }
         }
-        if (timeout == 0 && impl_->poller.watched() == 0) continue;
-        poll_io(timeout);
+        if (timeout == 0) {
+            if (impl_->poller.watched() > 0) poll_io(0);
+            continue;
+        }
+        sleep_in_poller(timeout);
     }
+}
+
+void Loop::sleep_in_poller(std::int64_t timeout_ns) {
+    detail::ThreadWakeups& w = impl_->wakeups;
+    // A to_thread call went out since the last spin: its result may be a few hundred ns away
+    // (a short call), so look for it briefly before paying for a sleep and a wake-up. Once per
+    // batch of calls, bounded (thread/spin.hpp); a long call costs one short spin.
+    if (std::uint64_t calls = impl_->pool.submitted(); calls != impl_->spun_for_calls) [[unlikely]] {
+        impl_->spun_for_calls = calls;
+        detail::spin_until([&w] { return w.pending(); });
+        return;  // either way: the next round takes the result or recomputes its timeout
+    }
+    // Another thread's wake-up writes the eventfd only while this flag is up (thread_wakeups.hpp).
+    if (!w.begin_sleep()) return;  // one arrived meanwhile: take it in the next round
+    struct EndSleep {
+        detail::ThreadWakeups& w;
+        ~EndSleep() { w.end_sleep(); }
+    } end{w};
+    poll_io(timeout_ns);
 }
 
 void Loop::poll_io(std::int64_t timeout_ns) {

@@ -3,6 +3,8 @@
 // handlers and the child processes (pidfds watched until each child is reaped). Private to the library's sources; LoopInternals hands it to them.
 #pragma once
 
+#include <cstdint>
+
 #include "asyncio/loop.hpp"
 #include "core/callback_inbox.hpp"
 #include "core/thread_wakeups.hpp"
@@ -20,6 +22,7 @@ struct Loop::Impl {
     detail::WorkerPool pool{inbox, wakeups};
     detail::SignalHandlers signals{wakeups};
     detail::ChildWatcher children;  // after the poller: it unwatches its pidfds
+    std::uint64_t spun_for_calls = 0;  // pool.submitted() when the loop last spun for a result
 };
 
 namespace detail {

@@ -1,9 +1,17 @@
 // ThreadWakeups: how a ThreadSafeFlag set on another thread (or in a signal handler) reaches
-// the loop. The flag announces itself with one atomic exchange (and an eventfd write through
-// the poller only when that exchange flips `pending_` from false to true); the loop checks
+// the loop. The flag announces itself with one atomic exchange on `pending_`; the loop checks
 // `pending_` once per round with a relaxed load and, when set, scans its flags that have a
 // waiter. Everything but notify() runs on the loop's thread. Cross-thread callbacks
-// (callback_inbox.hpp) and signals (proc/signals.hpp) share the same notify().
+// (callback_inbox.hpp), finished to_thread calls and signals (proc/signals.hpp) share the same
+// notify().
+//
+// The eventfd write (a system call, ~1-2 us) is paid only when the loop is really asleep in
+// the poller, or about to be: the loop publishes `sleeping_` before it blocks and then looks
+// at `pending_` once more (begin_sleep); notify() sets `pending_` and then looks at
+// `sleeping_`. Both sides store, then load, all seq_cst (Dekker): at least one of them sees the
+// other's store, so either the loop does not block or the notifier writes the eventfd. A loop
+// that is running (or spinning for a to_thread result) picks the work up at its next round
+// without any system call on either side.
 #pragma once
 
 #include <atomic>
@@ -19,8 +27,20 @@ public:
 
     /// Any thread, async-signal-safe.
     void notify() noexcept {
-        if (!pending_.exchange(true, std::memory_order_acq_rel)) poller_.wake();
+        if (pending_.exchange(true, std::memory_order_seq_cst)) return;  // announced already
+        if (sleeping_.load(std::memory_order_seq_cst)) poller_.wake();
     }
+
+    /// Loop thread, just before blocking in the poller: publishes that the loop sleeps. False
+    /// (and nothing published) when a notify() arrived meanwhile: then do not block.
+    bool begin_sleep() noexcept {
+        sleeping_.store(true, std::memory_order_seq_cst);
+        if (!pending_.load(std::memory_order_seq_cst)) return true;
+        sleeping_.store(false, std::memory_order_relaxed);
+        return false;
+    }
+    /// Loop thread, after the poller returned: notify() goes back to not writing the eventfd.
+    void end_sleep() noexcept { sleeping_.store(false, std::memory_order_relaxed); }
 
     /// Loop thread: whether a wake-up is announced and not yet handled (virtual time must
     /// not jump over it).
@@ -62,6 +82,7 @@ public:
 private:
     Poller& poller_;
     std::atomic<bool> pending_{false};
+    std::atomic<bool> sleeping_{false};  // the loop is in (or entering) a blocking poller wait
     ThreadSafeFlag* head_ = nullptr;
 };
 

@@ -7,6 +7,7 @@
 
 #include "core/callback_inbox.hpp"
 #include "core/thread_wakeups.hpp"
+#include "thread/spin.hpp"
 
 namespace asyncio::detail {
 
@@ -25,9 +26,13 @@ void WorkerPool::submit(CallbackNode* job) {
         head_ = job;
     }
     tail_ = job;
-    ++queued_;
-    if (queued_ <= idle_) {
-        // An idle worker is left for this job (each queued job has claimed one).
+    ++submitted_;
+    const std::size_t queued = queued_.load(std::memory_order_relaxed) + 1;
+    queued_.store(queued, std::memory_order_relaxed);
+    // Each queued job claims one idle worker: spinning ones first (they take it without being
+    // told), then sleeping ones (a futex wake), then a new thread.
+    if (queued <= spinning_) return;
+    if (queued <= spinning_ + sleeping_) {
         lock.unlock();
         work_ready_.notify_one();
         return;
@@ -39,7 +44,7 @@ void WorkerPool::submit(CallbackNode* job) {
         if (!threads_.empty()) return;  // the existing workers will get to it
         // No thread at all: take the job back out and report.
         head_ = tail_ = nullptr;
-        queued_ = 0;
+        queued_.store(0, std::memory_order_relaxed);
         lock.unlock();
         job->release();
         throw;
@@ -50,16 +55,27 @@ void WorkerPool::worker_main() {
     ::pthread_setname_np(::pthread_self(), "asyncio-worker");
     std::unique_lock lock(mutex_);
     for (;;) {
-        while (head_ == nullptr && !stopping_) {
-            ++idle_;
-            work_ready_.wait(lock);
-            --idle_;
+        if (head_ == nullptr && !stopping_.load(std::memory_order_relaxed)) {
+            // Idle: first watch the queue without the lock for a moment (a caller making
+            // calls back to back submits again within ~1 us), then sleep.
+            ++spinning_;
+            lock.unlock();
+            spin_until([this] {
+                return queued_.load(std::memory_order_relaxed) != 0 || stopping_.load(std::memory_order_relaxed);
+            });
+            lock.lock();
+            --spinning_;
+            while (head_ == nullptr && !stopping_.load(std::memory_order_relaxed)) {
+                ++sleeping_;
+                work_ready_.wait(lock);
+                --sleeping_;
+            }
         }
-        if (stopping_) return;
+        if (stopping_.load(std::memory_order_relaxed)) return;
         CallbackNode* job = head_;
         head_ = job->inbox_next;
         if (head_ == nullptr) tail_ = nullptr;
-        --queued_;
+        queued_.store(queued_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
         job->inbox_next = nullptr;
         lock.unlock();
         job->work();
@@ -81,10 +97,10 @@ void WorkerPool::shutdown() noexcept {
     CallbackNode* dropped = nullptr;
     {
         std::lock_guard lock(mutex_);
-        stopping_ = true;
+        stopping_.store(true, std::memory_order_relaxed);
         dropped = head_;
         head_ = tail_ = nullptr;
-        queued_ = 0;
+        queued_.store(0, std::memory_order_relaxed);
         threads.swap(threads_);
     }
     work_ready_.notify_all();
@@ -96,7 +112,7 @@ void WorkerPool::shutdown() noexcept {
         dropped = next;
     }
     std::lock_guard lock(mutex_);
-    stopping_ = false;
+    stopping_.store(false, std::memory_order_relaxed);
 }
 
 std::size_t WorkerPool::threads() const noexcept {

@@ -7,15 +7,20 @@
 // awaiting it. A job whose task was cancelled still runs to the end; the pool is not blocked
 // for others beyond the one thread it occupies.
 //
-// The job queue is a short mutex-protected FIFO (a submit costs a lock and, for a sleeping
-// worker, a futex wake: ~2 system calls; the loop's own hot path never touches it).
+// The job queue is a short mutex-protected FIFO. A worker that finished a job spins briefly
+// (thread/spin.hpp) watching the queue before it sleeps on the condition variable, so calls
+// made back to back find it awake: the submit then costs an uncontended lock and no system
+// call. Only a job that finds no spinning worker wakes a sleeping one (a futex wake) or starts
+// a thread. The loop's own hot path never touches the pool.
 //
 // shutdown() (loop close, new_event_loop, thread exit): jobs not yet started are dropped, jobs
 // in progress are waited for, every thread is joined. The pool may start again afterwards.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -45,6 +50,8 @@ public:
 
     /// Threads started and not yet joined (for tests and benchmarks).
     [[nodiscard]] std::size_t threads() const noexcept;
+    /// Loop thread: how many jobs were ever submitted (the loop spins once per new batch).
+    [[nodiscard]] std::uint64_t submitted() const noexcept { return submitted_; }
 
 private:
     void worker_main();
@@ -58,10 +65,13 @@ private:
     std::condition_variable work_ready_;
     CallbackNode* head_ = nullptr;  // queued jobs, linked through inbox_next
     CallbackNode* tail_ = nullptr;
-    std::size_t queued_ = 0;        // jobs in the queue
-    std::size_t idle_ = 0;          // workers waiting for a job
-    bool stopping_ = false;
+    // Written under mutex_; atomic so that spinning workers may watch them without it.
+    std::atomic<std::size_t> queued_{0};  // jobs in the queue
+    std::atomic<bool> stopping_{false};
+    std::size_t spinning_ = 0;            // idle workers spinning (each will look at the queue)
+    std::size_t sleeping_ = 0;            // idle workers waiting on work_ready_
     std::vector<std::thread> threads_;
+    std::uint64_t submitted_ = 0;         // loop thread only
 };
 
 }  // namespace asyncio::detail
