@@ -4,6 +4,7 @@
 #pragma once
 
 #include "asyncio/condition.hpp"
+#include "asyncio/callgraph.hpp"
 #include "asyncio/coro.hpp"
 #include "asyncio/datagram.hpp"
 #include "asyncio/errors.hpp"

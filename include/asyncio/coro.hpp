@@ -62,11 +62,57 @@ struct FinalAwaiter {
     void await_resume() const noexcept {}
 };
 
+/// Whether `co_await` on an `A` rvalue goes through a member operator co_await (this
+/// library's awaitables that are not awaiters themselves: Coro, Task, Lock, ...).
+template <class A, class = void>
+struct has_member_co_await : std::false_type {};
+template <class A>
+struct has_member_co_await<A, std::void_t<decltype(std::declval<A&&>().operator co_await())>> : std::true_type {};
+
+/// The same for a non-member operator co_await (found by argument-dependent lookup).
+template <class A, class = void>
+struct has_free_co_await : std::false_type {};
+template <class A>
+struct has_free_co_await<A, std::void_t<decltype(operator co_await(std::declval<A&&>()))>> : std::true_type {};
+
+/// An awaiter that lives elsewhere (a temporary of the co_await expression, kept until the
+/// expression ends), awaited in place.
+template <class A>
+struct AwaitRef {
+    A& awaiter;
+    decltype(auto) await_ready() { return awaiter.await_ready(); }
+    template <class P>
+    decltype(auto) await_suspend(std::coroutine_handle<P> h) {
+        return awaiter.await_suspend(h);
+    }
+    decltype(auto) await_resume() { return static_cast<A&&>(awaiter).await_resume(); }
+};
+
 class PromiseBase : public TaskBase {
 public:
     std::suspend_always initial_suspend() const noexcept { return {}; }
     FinalAwaiter final_suspend() const noexcept { return {}; }
     void unhandled_exception() noexcept { exception = std::current_exception(); }
+
+    /// Every co_await in a Coro passes through here, only to note where it is (call graph:
+    /// one store of a compile-time constant); the awaitable itself is awaited as it would be
+    /// without this. An lvalue is handed on as it is. An rvalue is never copied or moved
+    /// (awaiters linked into wait lists cannot be): its operator co_await, if it has one, is
+    /// applied here (its awaiter is a prvalue, as usual), else the awaiter is reached through
+    /// AwaitRef, because g++ 12 copies an xvalue awaiter returned by await_transform.
+    template <class A>
+    decltype(auto) await_transform(A&& awaitable, ASYNCIO_AWAIT_SITE_PARAM) {
+        await_site = site;
+        if constexpr (std::is_lvalue_reference_v<A>) {
+            return static_cast<A&>(awaitable);
+        } else if constexpr (has_member_co_await<A>::value) {
+            return static_cast<A&&>(awaitable).operator co_await();
+        } else if constexpr (has_free_co_await<A>::value) {
+            return operator co_await(static_cast<A&&>(awaitable));
+        } else {
+            return AwaitRef<A>{awaitable};
+        }
+    }
 
     static void* operator new(std::size_t n) { return allocate_frame(n); }
     static void operator delete(void* p, std::size_t n) noexcept { free_frame(p, n); }
@@ -77,6 +123,9 @@ class Promise : public PromiseBase {
     static_assert(!std::is_reference_v<T>, "Coro<T&> is not supported: return a value or a pointer");
 
 public:
+    /// Notes the coroutine function for the call graph (its location is a default argument,
+    /// so it names the coroutine being created).
+    Promise(ASYNCIO_FRAME_ORIGIN_PARAMS) noexcept { this->origin = created_at; }
     Coro<T> get_return_object() noexcept;
 
     template <class U = T>
@@ -106,6 +155,8 @@ private:
 template <>
 class Promise<void> : public PromiseBase {
 public:
+    /// As Promise<T>'s.
+    Promise(ASYNCIO_FRAME_ORIGIN_PARAMS) noexcept { this->origin = created_at; }
     Coro<void> get_return_object() noexcept;
     void return_void() const noexcept {}
     void take() const {
@@ -117,6 +168,7 @@ public:
 template <class T>
 struct CoroAwaiter {
     std::coroutine_handle<Promise<T>> child;
+    TaskBase* parent_frame;  // the awaiting frame if it is one of ours (its `inner` is the child)
 
     bool await_ready() const {
         // A Coro that was awaited before is finished or suspended inside its first awaiter:
@@ -126,8 +178,13 @@ struct CoroAwaiter {
         }
         return false;
     }
-    bool await_suspend(std::coroutine_handle<> parent) const noexcept {
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> parent) noexcept {
         Promise<T>& p = child.promise();
+        if constexpr (std::is_base_of_v<TaskBase, P>) {
+            parent_frame = &parent.promise();
+            parent_frame->inner = &p;
+        }
         p.continuation = parent;
         p.inline_state = InlineState::RunningInline;
         child.resume();
@@ -135,7 +192,10 @@ struct CoroAwaiter {
         p.inline_state = InlineState::Suspended;
         return true;
     }
-    T await_resume() const { return child.promise().take(); }
+    T await_resume() const {
+        if (parent_frame != nullptr) parent_frame->inner = nullptr;
+        return child.promise().take();
+    }
 };
 
 }  // namespace detail
@@ -169,7 +229,7 @@ public:
     }
 
     /// Runs the coroutine inline in the awaiting task and gives its value (or rethrows).
-    detail::CoroAwaiter<T> operator co_await() && noexcept { return {h_}; }
+    detail::CoroAwaiter<T> operator co_await() && noexcept { return {h_, nullptr}; }
 
     /// `co_await c` on a named Coro does not compile, with a message that names the fix (g++
     /// alone would say "discards qualifiers [-fpermissive]"). Checked by the compile-fail test
@@ -179,7 +239,7 @@ public:
         static_assert(detail::dependent_false<U>,
                       "co_await on a named Coro: a Coro is awaited once, as an rvalue; write "
                       "co_await std::move(c)");
-        return {h_};
+        return {h_, nullptr};
     }
 
     /// True if this Coro still owns a coroutine (not moved from, not handed to a task).

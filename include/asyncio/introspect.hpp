@@ -1,10 +1,7 @@
-// Seeing inside a running program: every task of the loop (all_tasks), and what each task is
-// doing (the call graph), as CPython's asyncio.all_tasks() and 3.14's asyncio.graph.
+// Seeing inside a running program: every task of the loop (all_tasks), as CPython's
+// asyncio.all_tasks(); what each task is doing (the call graph) is callgraph.hpp.
 //
 //   for (asyncio::Task<> t : asyncio::all_tasks()) std::cerr << t.get_name() << '\n';
-//   std::cerr << asyncio::format_call_graph(task);   // one task, who awaits it
-//   asyncio::print_call_graph();                      // the current task, to stderr
-//   asyncio::enable_dump_on_signal(SIGQUIT);          // kill -QUIT <pid>: every task's graph
 //
 // Task names, cancelled(), result() and exception() are members of Task (task.hpp).
 #pragma once

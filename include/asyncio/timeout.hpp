@@ -114,7 +114,7 @@ public:
     bool await_ready() const noexcept { return target_->done(); }
     void await_suspend(std::coroutine_handle<> h) noexcept {
         tls_scheduler->park(h, parked_);
-        link(*target_);
+        link(*target_, tls_scheduler->current);
     }
     void await_resume() {
         unlink();

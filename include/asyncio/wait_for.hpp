@@ -45,7 +45,7 @@ public:
         Scheduler& s = *tls_scheduler;
         self_ = s.current;
         self_->resume_point = h;
-        link(*target_);
+        link(*target_, self_);
         if (deadline_ == kYield) {
             s.push_ready(self_);
         } else {

@@ -62,7 +62,7 @@ Coro<> gather_wait(std::vector<TaskBase*> tasks, bool return_exceptions) {
         if (tasks[i]->done()) continue;
         nodes[i].state = &g;
         nodes[i].task = tasks[i];
-        nodes[i].link(*tasks[i]);
+        nodes[i].link(*tasks[i], tls_scheduler->current);
         ++g.remaining;
     }
     if (g.remaining == 0) co_return;

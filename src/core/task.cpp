@@ -119,7 +119,7 @@ void await_task(TaskBase& target, TaskWaiter& waiter, std::coroutine_handle<> h)
     cur->state = TaskState::AwaitingTask;
     cur->wait_target = &target;
     static_cast<TaskAwaiterBase&>(waiter).self = cur;
-    waiter.link(target);
+    waiter.link(target, cur);
 }
 
 void raise_cancelled(TaskBase* t) {

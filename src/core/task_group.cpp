@@ -48,7 +48,7 @@ void TaskGroup::adopt(GroupChild& node, TaskBase& child) noexcept {
     node.prev = children_tail_;
     (children_tail_ != nullptr ? children_tail_->next : children_) = &node;
     children_tail_ = &node;
-    node.link(child);
+    node.link(child, parent_);
 }
 
 void detail::GroupChild::on_done(TaskWaiter& w) noexcept {

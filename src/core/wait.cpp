@@ -128,7 +128,7 @@ Coro<> wait_bases(std::vector<TaskBase*> tasks, ReturnWhen when, std::int64_t de
         if (tasks[i]->done()) continue;
         nodes[i].state = &st;
         nodes[i].task = tasks[i];
-        nodes[i].link(*tasks[i]);
+        nodes[i].link(*tasks[i], tls_scheduler->current);
         ++st.remaining;
     }
     co_await st.parking.park();  // until the condition holds or the deadline passes
@@ -149,7 +149,7 @@ public:
             }
             nodes_[i].state = this;
             nodes_[i].index = i;
-            nodes_[i].link(*tasks[i]);
+            nodes_[i].link(*tasks[i], tls_scheduler != nullptr ? tls_scheduler->current : nullptr);
         }
         if (deadline != kNoTimeout) {
             get_event_loop();  // the timer heap of this thread's loop

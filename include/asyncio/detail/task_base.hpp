@@ -16,6 +16,8 @@
 #include <cstdint>
 #include <exception>
 
+#include "asyncio/detail/call_site.hpp"
+
 namespace asyncio::detail {
 
 class TaskBase;
@@ -61,6 +63,7 @@ public:
     WaiterList& operator=(const WaiterList&) = delete;
 
     [[nodiscard]] bool empty() const noexcept { return head_ == nullptr; }
+    [[nodiscard]] TaskWaiter* front() const noexcept { return head_; }
     inline void push_back(TaskWaiter* w) noexcept;
     inline TaskWaiter* pop_front() noexcept;
     inline void remove(TaskWaiter* w) noexcept;
@@ -123,6 +126,14 @@ public:
     /// timeout scopes and task groups read it, to tell their own cancel from one from outside.
     std::uint32_t cancel_requests = 0;
 
+    // The call graph (callgraph.hpp), kept by pointer stores only: the frame's coroutine
+    // function (set when the frame is created), the co_await it last reached, and the Coro
+    // frame it is awaiting inline (set by CoroAwaiter while the child runs or is suspended,
+    // null otherwise), so that a task's chain is walked from its root frame inwards.
+    FrameOrigin origin{};
+    AwaitSite await_site{};
+    TaskBase* inner = nullptr;
+
     static constexpr std::uint64_t kNamed = 0;
 
     [[nodiscard]] bool has(std::uint8_t f) const noexcept { return (flags & f) != 0; }
@@ -142,9 +153,11 @@ public:
     TaskWaiter& operator=(const TaskWaiter&) = delete;
     ~TaskWaiter() { unlink(); }
 
-    /// Adds this node to `target`'s waiters.
-    void link(TaskBase& target) noexcept {
+    /// Adds this node to `target`'s waiters, on behalf of the task `waiting` (null: no task),
+    /// which the call graph shows as awaiting `target`.
+    void link(TaskBase& target, TaskBase* waiting) noexcept {
         target_ = &target;
+        waiting_ = waiting;
         target.waiters.push_back(this);
     }
     void unlink() noexcept {
@@ -152,12 +165,17 @@ public:
     }
     [[nodiscard]] bool linked() const noexcept { return target_ != nullptr; }
     void notify() noexcept { notify_(*this); }
+    /// The task this node waits for the target on behalf of (the call graph's "awaited by").
+    [[nodiscard]] TaskBase* waiting_task() const noexcept { return waiting_; }
+    /// The next node of the same waiter list (for walking it; the list owns the order).
+    [[nodiscard]] TaskWaiter* next_in_list() const noexcept { return next_; }
 
 private:
     friend class WaiterList;
     TaskWaiter* prev_ = nullptr;
     TaskWaiter* next_ = nullptr;
     TaskBase* target_ = nullptr;  // the task whose list holds this node, or null
+    TaskBase* waiting_ = nullptr;  // the task on whose behalf it waits
     Notify notify_;
 };
 
