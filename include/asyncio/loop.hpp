@@ -13,6 +13,7 @@
 #include <memory>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
@@ -154,6 +155,13 @@ public:
 
     /// Number of live tasks of this loop (finished tasks still referenced excluded).
     [[nodiscard]] std::size_t task_count() const noexcept { return live_tasks_; }
+
+    /// The readiness back end this loop waits with: "epoll" or "io_uring". Chosen when the
+    /// loop is created, from the environment variable ASYNCIO_BACKEND ("epoll", the default
+    /// when unset or empty, or "io_uring"; any other value makes creating the loop throw
+    /// std::invalid_argument). Where the kernel lacks io_uring or refuses it (seccomp,
+    /// kernel.io_uring_disabled), the loop uses epoll; programs behave the same on both.
+    [[nodiscard]] std::string_view backend() const noexcept;
 
     // ---- Callbacks (CPython's loop.call_soon, call_later, call_at, call_soon_threadsafe) ----
     //

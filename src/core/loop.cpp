@@ -95,6 +95,10 @@ std::int64_t Loop::clock_ns() const noexcept { return detail::monotonic_ns() + s
 
 double Loop::time() const noexcept { return static_cast<double>(clock_ns()) * 1e-9; }
 
+std::string_view Loop::backend() const noexcept {
+    return impl_->poller.backend() == detail::PollerBackend::IoUring ? "io_uring" : "epoll";
+}
+
 void Loop::check_open() const {
     if (closed_) {
         if (inherited_) detail::raise_inherited_loop();

@@ -292,6 +292,9 @@ Progress write_some(StreamState& s) {
         TlsStatus st = s.tls->write(piece.data(), piece.size(), sent);
         if (st == TlsStatus::WantRead) result = Progress::WantRead;
         if (st == TlsStatus::WantWrite) result = Progress::WantWrite;
+        // The peer's close_notify was read (OpenSSL then reports a failed write as a clean
+        // end): nothing more can be sent. Reporting "progress" here made the flush loop spin.
+        if (st == TlsStatus::Eof && sent == 0) throw_io_error(s, EPIPE, "send", "write");
     } else {
         ssize_t n;
         std::size_t offered;
