@@ -202,10 +202,10 @@ void Loop::sleep_in_poller(std::int64_t timeout_ns) {
     detail::ThreadWakeups& w = impl_->wakeups;
     // A to_thread call went out since the last spin: its result may be a few hundred ns away
     // (a short call), so look for it briefly before paying for a sleep and a wake-up. Once per
-    // batch of calls, bounded (thread/spin.hpp); a long call costs one short spin.
+    // batch of calls, bounded and adaptive (thread/spin.hpp): long calls soon cost only a few us.
     if (std::uint64_t calls = impl_->pool.submitted(); calls != impl_->spun_for_calls) [[unlikely]] {
         impl_->spun_for_calls = calls;
-        detail::spin_until([&w] { return w.pending(); });
+        impl_->result_spin.spin([&w] { return w.pending(); });
         return;  // either way: the next round takes the result or recomputes its timeout
     }
     // Another thread's wake-up writes the eventfd only while this flag is up (thread_wakeups.hpp).

@@ -11,6 +11,7 @@
 #include "io/poller.hpp"
 #include "proc/child_watcher.hpp"
 #include "proc/signals.hpp"
+#include "thread/spin.hpp"
 #include "thread/worker_pool.hpp"
 
 namespace asyncio {
@@ -23,6 +24,7 @@ struct Loop::Impl {
     detail::SignalHandlers signals{wakeups};
     detail::ChildWatcher children;  // after the poller: it unwatches its pidfds
     std::uint64_t spun_for_calls = 0;  // pool.submitted() when the loop last spun for a result
+    detail::AdaptiveSpin result_spin;  // how long it spins for one
 };
 
 namespace detail {

@@ -18,7 +18,8 @@ std::size_t WorkerPool::default_max_workers() noexcept {
 }
 
 void WorkerPool::submit(CallbackNode* job) {
-    std::unique_lock lock(mutex_);
+    std::unique_lock lock(mutex_, std::defer_lock);
+    lock_spinning(lock);  // a worker may hold it for a moment (it takes a job)
     job->inbox_next = nullptr;
     if (tail_ != nullptr) {
         tail_->inbox_next = job;
@@ -31,8 +32,9 @@ void WorkerPool::submit(CallbackNode* job) {
     queued_.store(queued, std::memory_order_relaxed);
     // Each queued job claims one idle worker: spinning ones first (they take it without being
     // told), then sleeping ones (a futex wake), then a new thread.
-    if (queued <= spinning_) return;
-    if (queued <= spinning_ + sleeping_) {
+    const std::size_t spinning = spinning_.load(std::memory_order_relaxed);
+    if (queued <= spinning) return;
+    if (queued <= spinning + sleeping_) {
         lock.unlock();
         work_ready_.notify_one();
         return;
@@ -53,23 +55,23 @@ void WorkerPool::submit(CallbackNode* job) {
 
 void WorkerPool::worker_main() {
     ::pthread_setname_np(::pthread_self(), "asyncio-worker");
-    std::unique_lock lock(mutex_);
+    std::unique_lock lock(mutex_, std::defer_lock);
+    AdaptiveSpin spinner;
     for (;;) {
-        if (head_ == nullptr && !stopping_.load(std::memory_order_relaxed)) {
-            // Idle: first watch the queue without the lock for a moment (a caller making
-            // calls back to back submits again within ~1 us), then sleep.
-            ++spinning_;
-            lock.unlock();
-            spin_until([this] {
-                return queued_.load(std::memory_order_relaxed) != 0 || stopping_.load(std::memory_order_relaxed);
-            });
-            lock.lock();
-            --spinning_;
-            while (head_ == nullptr && !stopping_.load(std::memory_order_relaxed)) {
-                ++sleeping_;
-                work_ready_.wait(lock);
-                --sleeping_;
-            }
+        // Idle: first watch the queue without the lock for a moment (a caller making calls
+        // back to back submits again within ~1 us), then sleep. A submit that counted this
+        // worker as spinning does not wake anyone: the worker looks at the queue under the
+        // lock below before it sleeps.
+        spinning_.fetch_add(1, std::memory_order_relaxed);
+        spinner.spin([this] {
+            return queued_.load(std::memory_order_relaxed) != 0 || stopping_.load(std::memory_order_relaxed);
+        });
+        lock_spinning(lock);
+        spinning_.fetch_sub(1, std::memory_order_relaxed);
+        while (head_ == nullptr && !stopping_.load(std::memory_order_relaxed)) {
+            ++sleeping_;
+            work_ready_.wait(lock);
+            --sleeping_;
         }
         if (stopping_.load(std::memory_order_relaxed)) return;
         CallbackNode* job = head_;
@@ -80,7 +82,6 @@ void WorkerPool::worker_main() {
         lock.unlock();
         job->work();
         post_back(job);
-        lock.lock();
     }
 }
 

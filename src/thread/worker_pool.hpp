@@ -68,7 +68,8 @@ private:
     // Written under mutex_; atomic so that spinning workers may watch them without it.
     std::atomic<std::size_t> queued_{0};  // jobs in the queue
     std::atomic<bool> stopping_{false};
-    std::size_t spinning_ = 0;            // idle workers spinning (each will look at the queue)
+    // Idle workers spinning (each will look at the queue under the lock); changed without it.
+    std::atomic<std::size_t> spinning_{0};
     std::size_t sleeping_ = 0;            // idle workers waiting on work_ready_
     std::vector<std::thread> threads_;
     std::uint64_t submitted_ = 0;         // loop thread only
