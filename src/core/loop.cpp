@@ -203,9 +203,12 @@ void Loop::sleep_in_poller(std::int64_t timeout_ns) {
     // A to_thread call went out since the last spin: its result may be a few hundred ns away
     // (a short call), so look for it briefly before paying for a sleep and a wake-up. Once per
     // batch of calls, bounded and adaptive (thread/spin.hpp): long calls soon cost only a few us.
+    // Never past the next timer, and briefer while fds are watched (their events wait meanwhile).
     if (std::uint64_t calls = impl_->pool.submitted(); calls != impl_->spun_for_calls) [[unlikely]] {
         impl_->spun_for_calls = calls;
-        impl_->result_spin.spin([&w] { return w.pending(); });
+        std::int64_t cap = impl_->poller.watched() > 0 ? detail::kMaxSpinWithIoNs : detail::kMaxSpinNs;
+        if (timeout_ns >= 0 && timeout_ns < cap) cap = timeout_ns;
+        impl_->result_spin.spin([&w] { return w.pending(); }, cap);
         return;  // either way: the next round takes the result or recomputes its timeout
     }
     // Another thread's wake-up writes the eventfd only while this flag is up (thread_wakeups.hpp).

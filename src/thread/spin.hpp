@@ -18,6 +18,9 @@ namespace asyncio::detail {
 /// no-op round trip under load ~6 us with 200 us, ~25 us with 20 us, ~70 us without spinning).
 inline constexpr std::int64_t kMinSpinNs = 4'000;
 inline constexpr std::int64_t kMaxSpinNs = 200'000;
+/// The loop spins no longer than this while it also watches fds: I/O that becomes ready during
+/// the spin waits for its end.
+inline constexpr std::int64_t kMaxSpinWithIoNs = 20'000;
 
 /// Tells the CPU this is a spin-wait (saves power, frees the sibling hyper-thread).
 inline void cpu_relax() noexcept {
@@ -50,10 +53,17 @@ bool spin_until(Ready&& ready, std::int64_t budget_ns) noexcept {
 /// CPU spent spinning stays a small fraction of the work done.
 class AdaptiveSpin {
 public:
+    /// Spins for at most the budget and at most `cap_ns`. A give-up cut short by the cap says
+    /// nothing about the budget, which then stays as it was.
     template <class Ready>
-    bool spin(Ready&& ready) noexcept {
-        const bool found = spin_until(ready, budget_ns_);
-        budget_ns_ = found ? std::min(budget_ns_ * 2, kMaxSpinNs) : std::max(budget_ns_ / 2, kMinSpinNs);
+    bool spin(Ready&& ready, std::int64_t cap_ns = kMaxSpinNs) noexcept {
+        const bool capped = cap_ns < budget_ns_;
+        const bool found = spin_until(ready, capped ? cap_ns : budget_ns_);
+        if (found) {
+            budget_ns_ = std::min(budget_ns_ * 2, kMaxSpinNs);
+        } else if (!capped) {
+            budget_ns_ = std::max(budget_ns_ / 2, kMinSpinNs);
+        }
         return found;
     }
     [[nodiscard]] std::int64_t budget_ns() const noexcept { return budget_ns_; }
