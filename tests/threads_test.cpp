@@ -217,6 +217,17 @@ TEST_F(ToThread, BackToBackCallsEachGiveTheirOwnValue) {
     EXPECT_EQ(run(main()), 3000L * 2999 / 2);
 }
 
+TEST_F(ToThread, CallsOneAtATimeNeedOneWorker) {
+    // The worker counts itself idle before its result is out, so the next call, submitted as
+    // soon as the result arrives, goes to it rather than to a new thread.
+    int threads_before = thread_count();
+    auto main = []() -> Coro<> {
+        for (int i = 0; i < 2000; ++i) co_await to_thread([] {});
+    };
+    run(main());
+    EXPECT_EQ(thread_count(), threads_before + 1);
+}
+
 TEST_F(ToThread, ALoopAwaitingABlockingCallAndAnIdlePoolUseNoCpu) {
     // The loop and the workers spin only for microseconds before sleeping in the kernel: a
     // 300 ms blocking call, then 300 ms with an idle pool, cost about nothing in CPU time.

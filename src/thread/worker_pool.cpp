@@ -57,12 +57,12 @@ void WorkerPool::worker_main() {
     ::pthread_setname_np(::pthread_self(), "asyncio-worker");
     std::unique_lock lock(mutex_, std::defer_lock);
     AdaptiveSpin spinner;
+    spinning_.fetch_add(1, std::memory_order_relaxed);
     for (;;) {
         // Idle: first watch the queue without the lock for a moment (a caller making calls
         // back to back submits again within ~1 us), then sleep. A submit that counted this
         // worker as spinning does not wake anyone: the worker looks at the queue under the
         // lock below before it sleeps.
-        spinning_.fetch_add(1, std::memory_order_relaxed);
         spinner.spin([this] {
             return queued_.load(std::memory_order_relaxed) != 0 || stopping_.load(std::memory_order_relaxed);
         });
@@ -81,6 +81,9 @@ void WorkerPool::worker_main() {
         job->inbox_next = nullptr;
         lock.unlock();
         job->work();
+        // Idle again before the result is out: the loop may submit the next call the moment it
+        // has it, and must count this worker then (or it would start another thread).
+        spinning_.fetch_add(1, std::memory_order_relaxed);
         post_back(job);
     }
 }
