@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Charts and tables from bench/run-peers.sh's output, for docs/benchmarks.md.
 
-Usage: python3 bench/plot.py RESULTS_DIR [--ours asyncio-cpp]
+Usage: /usr/bin/python3 bench/plot.py RESULTS_DIR [--ours asyncio-cpp]
 
 Reads RESULTS_DIR/raw.txt (KEY=VALUE lines: `WORKLOAD PEER key=value ... run=N`) and writes into
 RESULTS_DIR:
@@ -10,7 +10,7 @@ RESULTS_DIR:
   w6_by_size.png    W6 echo messages per second by message size, one line per peer
   w6_p99_by_size.png  W6 echo p99 latency by message size
   summary.md        the same numbers as markdown tables (medians, [min-max] over runs)
-Needs python3-matplotlib (Debian).
+Needs python3-matplotlib (Debian), hence /usr/bin/python3 (a pyenv python3 first on PATH lacks it).
 """
 from __future__ import annotations
 

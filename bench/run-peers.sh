@@ -5,7 +5,7 @@
 #      CPU 0 and the harness's load generator to CPU 1, as run.sh does for W6;
 #   3. the machine and every peer's version.
 # Output: one folder (default bench/results/<UTC date>) holding raw.txt (KEY=VALUE lines, one per
-# workload, peer and run) and versions.txt; then `python3 bench/plot.py <folder>` draws the charts.
+# workload, peer and run) and versions.txt; then `/usr/bin/python3 bench/plot.py <folder>` draws the charts.
 #
 # Usage: bench/run-peers.sh [RUNS=3] [OUT_DIR]
 # Environment:
@@ -56,7 +56,8 @@ for run in $(seq 1 "$RUNS"); do
     echo "# sizes run=$run start $(date -u +%H:%M:%S) loadavg=$(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$raw"
     for size in $SIZES; do
         for p in $PEERS; do
-            cmd="$(server_cmd "$p" $((port += 1)))"
+            port=$((port + 1))  # not inside $(...): that would bump a subshell's copy only
+            cmd="$(server_cmd "$p" "$port")"
             [ -n "$cmd" ] || continue
             taskset -c 0 $cmd >/dev/null 2>&1 &
             spid=$!
@@ -70,4 +71,4 @@ for run in $(seq 1 "$RUNS"); do
         done
     done
 done
-echo "run-peers: $raw; charts: python3 bench/plot.py $OUT" >&2
+echo "run-peers: $raw; charts: /usr/bin/python3 bench/plot.py $OUT" >&2

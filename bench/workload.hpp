@@ -51,5 +51,7 @@ int run_spawn(const std::string& label);
 /// W6: `server PORT` / `tls-server PORT CERT KEY` (argv as main's); serve until killed.
 int run_server(int argc, char** argv);
 int run_tls_server(int argc, char** argv);
+/// UDP echo: `udp-server PORT` (argv as main's); serve until killed.
+int run_udp_server(int argc, char** argv);
 
 }  // namespace bench

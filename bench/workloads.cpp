@@ -21,7 +21,7 @@ long bench::status_kb(const char* key) {
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: %s W1|W2|W3|W4|W5|TT|CST|W8|W9|SP [label] | W7 [label [loops]] | server PORT | tls-server PORT CERT KEY\n", argv[0]);
+        std::fprintf(stderr, "usage: %s W1|W2|W3|W4|W5|TT|CST|W8|W9|SP [label] | W7 [label [loops]] | server PORT | tls-server PORT CERT KEY | udp-server PORT\n", argv[0]);
         return 2;
     }
     const std::string w = argv[1];
@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
     if (w == "W7") return bench::run_w7(label, argc > 3 ? std::atoi(argv[3]) : 2);
     if (w == "server") return bench::run_server(argc, argv);
     if (w == "tls-server") return bench::run_tls_server(argc, argv);
+    if (w == "udp-server") return bench::run_udp_server(argc, argv);
     std::fprintf(stderr, "unknown workload %s\n", w.c_str());
     return 2;
 }

@@ -29,6 +29,7 @@ struct DatagramState {
     IoHandle io;
     bool closed = false;
     std::optional<Address> remote;  // connected to it
+    int family = AF_UNSPEC;         // the socket's, for resolving sendto's addresses without a getsockname each
 
     ~DatagramState() { close(); }
     void close() noexcept {
@@ -96,13 +97,6 @@ Coro<Endpoint> endpoint_of(Address a, int family, bool passive, const char* oper
 }
 
 std::string describe(const Address& a) { return a.host + " port " + std::to_string(a.port); }
-
-int socket_family(const DatagramState& s) {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
-    if (::getsockname(s.io.fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return AF_UNSPEC;
-    return addr.ss_family;
-}
 
 // Sends one datagram to `to` (null: the connected remote), waiting while the kernel is full.
 Coro<> send_datagram(std::shared_ptr<DatagramState> s, std::string data, std::optional<Endpoint> to, Address shown) {
@@ -189,6 +183,7 @@ Coro<DatagramSocket> create_endpoint(std::optional<Address> local, std::optional
     }
     const int family = remote_ep ? remote_ep->family() : local_ep->family();
     auto state = std::make_shared<DatagramState>();
+    state->family = family;
     const Address& shown = local ? *local : *remote;
     state->io.fd = sys::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
     if (state->io.fd < 0) {
@@ -238,7 +233,7 @@ Coro<> sendto_impl(std::shared_ptr<detail::DatagramState> s, std::string data, A
         co_await detail::send_datagram(s, std::move(data), std::nullopt, addr);
         co_return;
     }
-    detail::Endpoint to = co_await detail::endpoint_of(addr, detail::socket_family(*s), false, "sendto");
+    detail::Endpoint to = co_await detail::endpoint_of(addr, s->family, false, "sendto");
     co_await detail::send_datagram(s, std::move(data), to, addr);
 }
 }  // namespace
