@@ -2,8 +2,10 @@
 // (open_connection with a client SSLContext), for `asyncio_bench tls-server`. Same protocol as
 // the peers' common/loadgen.cpp: C connections, each sends one S-byte message, waits for the
 // full echo (content checked), sends the next; warm-up not counted, then the measured window.
-// Usage: asyncio_tls_loadgen PORT CA|- [conns=50] [size=64] [seconds=5] [warmup=1] [label]
-//   CA: the server's certificate (verified, host name "localhost"); "-": no verification.
+// Usage: asyncio_tls_loadgen PORT CA|-|plain [conns=50] [size=64] [seconds=5] [warmup=1] [label]
+//   CA: the server's certificate (verified, host name "localhost"); "-": no verification;
+//   "plain": no TLS at all (`asyncio_bench server`), so plain and TLS echo are driven by the
+//   same client code (bench/peers/tls.sh compares them). Plain lines start W6PLAIN_<S>.
 // Prints: W6TLS_<S> <label> msgs_per_s=.. p50_us=.. p99_us=.. conns=.. msg_bytes=.. seconds=..
 //         errors=.. client_cpu=.. (CPU time / wall time of this process; near 1.00 = client-bound)
 // One thread, one loop: the client's TLS work competes with its own scheduling, so watch
@@ -28,6 +30,7 @@ namespace {
 struct Shared {
     std::uint16_t port = 0;
     std::size_t size = 64;
+    bool plain = false;  // no TLS
     bench::Clock::time_point t_measure, t_end;
     std::vector<std::uint32_t> lat_ns;  // messages sent in the measured window
     std::uint64_t measured = 0;         // their echoes completed in the window
@@ -43,9 +46,14 @@ std::string message(std::size_t size, std::uint32_t seq, int idx) {
     return m;
 }
 
+asyncio::Coro<std::pair<asyncio::Stream, asyncio::Stream>> connect(Shared* sh, asyncio::ssl::SSLContext ctx) {
+    if (sh->plain) co_return co_await asyncio::open_connection("127.0.0.1", sh->port);
+    co_return co_await asyncio::open_connection("127.0.0.1", sh->port, ctx, "localhost");
+}
+
 asyncio::Coro<void> client(Shared* sh, asyncio::ssl::SSLContext ctx, int idx) {
     try {
-        auto conn = co_await asyncio::open_connection("127.0.0.1", sh->port, ctx, "localhost");
+        auto conn = co_await connect(sh, ctx);
         asyncio::Stream reader = conn.first;
         asyncio::Stream writer = conn.second;
         ++sh->connected;
@@ -107,7 +115,7 @@ double percentile_us(std::vector<std::uint32_t>& v, double q) {
 
 int main(int argc, char** argv) {
     if (argc < 3) {
-        std::fprintf(stderr, "usage: %s PORT CA|- [conns=50] [size=64] [seconds=5] [warmup=1] [label]\n", argv[0]);
+        std::fprintf(stderr, "usage: %s PORT CA|-|plain [conns=50] [size=64] [seconds=5] [warmup=1] [label]\n", argv[0]);
         return 2;
     }
     Shared sh;
@@ -121,7 +129,8 @@ int main(int argc, char** argv) {
     sh.lat_ns.reserve(4'000'000);
 
     asyncio::ssl::SSLContext ctx(asyncio::ssl::PROTOCOL_TLS_CLIENT);
-    if (ca == "-") {
+    sh.plain = ca == "plain";
+    if (ca == "-" || sh.plain) {
         ctx.check_hostname(false);
         ctx.verify_mode(asyncio::ssl::CERT_NONE);
     } else {
@@ -136,9 +145,9 @@ int main(int argc, char** argv) {
 
     const double p50 = percentile_us(sh.lat_ns, 0.50);
     const double p99 = percentile_us(sh.lat_ns, 0.99);
-    std::printf("W6TLS_%zu %s msgs_per_s=%.0f p50_us=%.1f p99_us=%.1f conns=%d msg_bytes=%zu seconds=%.0f "
+    std::printf("W6%s_%zu %s msgs_per_s=%.0f p50_us=%.1f p99_us=%.1f conns=%d msg_bytes=%zu seconds=%.0f "
                 "errors=%llu connected=%d client_cpu=%.2f\n",
-                sh.size, label.c_str(), double(sh.measured) / seconds, p50, p99, conns, sh.size, seconds,
+                sh.plain ? "PLAIN" : "TLS", sh.size, label.c_str(), double(sh.measured) / seconds, p50, p99, conns, sh.size, seconds,
                 static_cast<unsigned long long>(sh.errors), sh.connected, client_cpu);
     if (!sh.first_error.empty()) std::fprintf(stderr, "first error: %s\n", sh.first_error.c_str());
     return sh.errors == 0 ? 0 : 1;

@@ -45,7 +45,7 @@ Coro<std::pair<Stream, Stream>> connect_impl(std::string host, std::uint16_t por
         detail::set_nodelay(fd);
         if (context) {
             const std::string& name = server_hostname.empty() ? host : server_hostname;
-            state->tls = detail::make_tls_session(*context, fd, false, name, detail::host_port(host, port));
+            state->tls = detail::make_tls_session(*context, state->io, false, name, detail::host_port(host, port));
             state->tls_shutdown_timeout = context->shutdown_timeout();
             // TimeoutError past the context's handshake_timeout; `state` closes the socket.
             co_await timeout(context->handshake_timeout(), detail::tls_handshake(state.get()));

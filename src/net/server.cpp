@@ -78,7 +78,7 @@ Coro<bool> server_handshake(std::shared_ptr<ServerState> server, std::shared_ptr
         ~Done() { server.handshaking.erase(stream); }
     } done{*server, stream.get()};
     if (stream->fd_closed) co_return false;  // aborted by close() before this task first ran
-    stream->tls = make_tls_session(*server->context, stream->io.fd, true, {},
+    stream->tls = make_tls_session(*server->context, stream->io, true, {},
                                    host_port(stream->peer.host, stream->peer.port));
     stream->tls_shutdown_timeout = server->context->shutdown_timeout();
     try {

@@ -281,14 +281,37 @@ std::size_t hard_limit(std::size_t high) noexcept {
     return high > kMin / 4 ? std::max(kMin, high > SIZE_MAX / 4 ? SIZE_MAX : high * 4) : kMin;
 }
 
+// TLS: the bytes for the next SSL_write, one record's worth (16 KiB) when the chain has that
+// many. A first chunk of 16 KiB or more goes as it is; several smaller chunks (many small
+// writes, or writes from several tasks in one round) are copied into one record, so they cost
+// one encryption and one send, not one each. A repeated SSL_write (after WantWrite) gets at
+// least the bytes of the first try: the chain only grows at the back until bytes are sent, and
+// the choice depends only on its front.
+constexpr std::size_t kTlsRecord = 16 * 1024;
+
+std::string_view tls_record(const WriteChain& chain) {
+    std::string_view front = chain.front();
+    if (front.size() >= kTlsRecord || front.size() == chain.size()) return front;
+    thread_local char record[kTlsRecord];
+    iovec iov[WriteChain::kMaxIov];
+    int count = chain.gather(iov, WriteChain::kMaxIov);
+    std::size_t n = 0;
+    for (int i = 0; i < count && n < kTlsRecord; ++i) {
+        std::size_t take = std::min(iov[i].iov_len, kTlsRecord - n);
+        std::memcpy(record + n, iov[i].iov_base, take);
+        n += take;
+    }
+    return {record, n};
+}
+
 // One attempt to hand buffered bytes to the kernel (sockets: everything, up to 64 chunks, in
-// one sendmsg; pipes: write(); TLS: SSL_write of the first chunk). Data: some bytes went;
+// one sendmsg; pipes: write(); TLS: SSL_write of one record, tls_record). Data: some bytes went;
 // WantWrite/WantRead: nothing could go until that direction is ready. Throws the error.
 Progress write_some(StreamState& s) {
     std::size_t sent = 0;
     Progress result = Progress::Data;
     if (s.tls) {
-        std::string_view piece = s.wbuf.front();
+        std::string_view piece = tls_record(s.wbuf);
         TlsStatus st = s.tls->write(piece.data(), piece.size(), sent);
         if (st == TlsStatus::WantRead) result = Progress::WantRead;
         if (st == TlsStatus::WantWrite) result = Progress::WantWrite;

@@ -44,7 +44,12 @@ SSLContext::SSLContext(Protocol protocol) : impl_(std::make_shared<Impl>()) {
     SSL_CTX_set_min_proto_version(impl_->ctx, TLS1_2_VERSION);
     // A peer closing without close_notify reads as end of stream, as with plain TCP.
     SSL_CTX_set_options(impl_->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-    SSL_CTX_set_mode(impl_->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    // Partial writes: SSL_write returns after each record, so a stream's flush hands over one
+    // record (up to 16 KiB) at a time and counts exactly what went. Released buffers: an idle
+    // connection holds no record buffers (about 34 KiB less each); the malloc/free per record
+    // this costs a busy one did not show in the TLS echo benchmark (bench/peers/tls.sh).
+    SSL_CTX_set_mode(impl_->ctx,
+                     SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
     // Python: clients verify and check host names; servers ask for no client certificate.
     impl_->mode = protocol == PROTOCOL_TLS_CLIENT ? CERT_REQUIRED : CERT_NONE;
     impl_->check_hostname = protocol == PROTOCOL_TLS_CLIENT;

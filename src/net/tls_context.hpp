@@ -25,8 +25,10 @@ struct SSLContext::Impl {
 
 namespace asyncio::detail {
 
-/// A session for `fd` under `context` (client: `server_hostname` for SNI and the check).
-std::unique_ptr<TlsSession> make_tls_session(const ssl::SSLContext& context, int fd, bool server,
+struct IoHandle;
+
+/// A session for the socket `io` watches, under `context` (client: `server_hostname` for SNI and the check).
+std::unique_ptr<TlsSession> make_tls_session(const ssl::SSLContext& context, IoHandle& io, bool server,
                                              const std::string& server_hostname, std::string peer_for_errors);
 
 /// SSLError for the calling thread's OpenSSL error queue, with `what` as a prefix.

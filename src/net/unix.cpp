@@ -90,7 +90,7 @@ Coro<std::pair<Stream, Stream>> connect_unix(std::string path, std::optional<ssl
         if (err != 0) throw_unix_error(err, "connect", path);
     }
     if (context) {
-        state->tls = detail::make_tls_session(*context, fd, false, server_hostname, printable(path));
+        state->tls = detail::make_tls_session(*context, state->io, false, server_hostname, printable(path));
         state->tls_shutdown_timeout = context->shutdown_timeout();
         co_await timeout(context->handshake_timeout(), detail::tls_handshake(state.get()));
     }
