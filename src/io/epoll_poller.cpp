@@ -1,7 +1,6 @@
-// EpollPoller: epoll + one eventfd for cross-thread wake-ups. See epoll_poller.hpp.
+// EpollPoller: epoll + a WakeupFd for cross-thread wake-ups. See epoll_poller.hpp.
 #include "io/epoll_poller.hpp"
 
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,27 +14,17 @@ namespace asyncio::detail {
 EpollPoller::EpollPoller() {
     epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
     if (epfd_ < 0) throw_system_error(errno, "epoll_create1");
-    wakefd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (wakefd_ < 0) {
-        int err = errno;
-        sys::close(epfd_);
-        throw_system_error(err, "eventfd");
-    }
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u64 = kWakeToken;
-    if (sys::epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev) != 0) {
+    if (sys::epoll_ctl(epfd_, EPOLL_CTL_ADD, wakeup_.fd(), &ev) != 0) {
         int err = errno;
-        sys::close(wakefd_);
         sys::close(epfd_);
         throw_system_error(err, "epoll_ctl(ADD eventfd)");
     }
 }
 
-EpollPoller::~EpollPoller() {
-    sys::close(wakefd_);
-    sys::close(epfd_);
-}
+EpollPoller::~EpollPoller() { sys::close(epfd_); }
 
 void EpollPoller::watch(int fd, std::uint32_t events, std::uint64_t token) {
     epoll_event ev{};
@@ -87,31 +76,13 @@ int EpollPoller::wait_raw(std::int64_t timeout_ns) {
     }
 }
 
-void EpollPoller::wake() noexcept {
-    // Only the first wake() after a drain writes: a burst of set() calls costs one syscall.
-    if (wake_pending_.exchange(true, std::memory_order_acq_rel)) return;
-    std::uint64_t one = 1;
-    ssize_t r = ::write(wakefd_, &one, sizeof one);
-    (void)r;  // EAGAIN means the counter is already non-zero: the loop will wake anyway
-}
-
 void EpollPoller::forget_after_fork() noexcept {
     // Not sys::close: no fault injected here, and the numbers must be -1 afterwards whatever
     // close() says, so that a wake() never writes to an fd the child opens later.
-    ::close(wakefd_);
+    wakeup_.forget_after_fork();
     ::close(epfd_);
-    wakefd_ = epfd_ = -1;
+    epfd_ = -1;
     watched_ = 0;
-}
-
-void EpollPoller::drain_wake() noexcept {
-    // Read first, then clear the flag with a read-modify-write: a wake() that finds the flag
-    // still set happened before this exchange, so the loop (which looks at its queues and
-    // flags after draining) sees what that wake() announced; a wake() after it writes again.
-    std::uint64_t value;
-    ssize_t r = ::read(wakefd_, &value, sizeof value);
-    (void)r;
-    wake_pending_.exchange(false, std::memory_order_acq_rel);
 }
 
 }  // namespace asyncio::detail

@@ -3,14 +3,15 @@
 // Waits with epoll_pwait2, whose timeout is in nanoseconds, so a sleeping loop wakes within
 // the kernel's timer slack (~50 us) of a deadline; where the kernel lacks it (ENOSYS) it falls
 // back to epoll_wait with the timeout rounded UP to whole milliseconds (rounding down would
-// spin). Cross-thread wake-ups go through one eventfd, written only when a wake is not
-// already pending (libuv's uv_async_send pattern), which keeps wake() async-signal-safe.
+// spin). Cross-thread wake-ups go through a WakeupFd (an eventfd written only when a wake is
+// not already pending), which keeps wake() async-signal-safe.
 #pragma once
 
 #include <sys/epoll.h>
 
-#include <atomic>
 #include <cstdint>
+
+#include "io/wakeup_fd.hpp"
 
 namespace asyncio::detail {
 
@@ -41,7 +42,7 @@ public:
         int reported = 0;
         for (int i = 0; i < n; ++i) {
             if (events_[i].data.u64 == kWakeToken) {
-                drain_wake();
+                wakeup_.drain();
                 continue;
             }
             on_ready(events_[i].data.u64, events_[i].events);
@@ -51,7 +52,7 @@ public:
     }
 
     /// Ends a blocked or the next wait() early. Safe from any thread and from a signal handler.
-    void wake() noexcept;
+    void wake() noexcept { wakeup_.wake(); }
 
     /// In a child process after fork(): closes this process's copies of the epoll fd and the
     /// eventfd (the parent's epoll instance and its interest list are untouched). Later calls
@@ -62,14 +63,11 @@ private:
     static constexpr int kMaxEvents = 256;
 
     int wait_raw(std::int64_t timeout_ns);
-    void drain_wake() noexcept;
 
+    WakeupFd wakeup_;
     int epfd_ = -1;
-    int wakefd_ = -1;
     int watched_ = 0;
     bool have_pwait2_ = true;
-    // true while a wake-up is written and not yet drained: later wake() calls skip the write.
-    std::atomic<bool> wake_pending_{false};
     epoll_event events_[kMaxEvents];
 };
 

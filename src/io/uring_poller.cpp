@@ -1,10 +1,9 @@
-// UringPoller: multishot poll requests on an io_uring, plus an eventfd for cross-thread
+// UringPoller: multishot poll requests on an io_uring, plus a WakeupFd for cross-thread
 // wake-ups and a shadow epoll for validation. See uring_poller.hpp.
 #include "io/uring_poller.hpp"
 
 #include <endian.h>
 #include <signal.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -44,11 +43,9 @@ std::uint32_t poll_mask(std::uint32_t events) noexcept {
 UringPoller::UringPoller() {
     try {
         setup_ring();
-        wakefd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (wakefd_ < 0) throw_system_error(errno, "eventfd");
         shadow_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
         if (shadow_fd_ < 0) throw_system_error(errno, "epoll_create1");
-        wake_watch_ = make_watch(wakefd_, EPOLLIN, kWakeToken);
+        wake_watch_ = make_watch(wakeup_.fd(), EPOLLIN, kWakeToken);
         arm(*wake_watch_);
         // Multishot poll (Linux 5.13) is what makes a ring edge-triggered; an older kernel
         // refuses the flag with EINVAL, in a CQE posted during this submission.
@@ -145,9 +142,8 @@ void UringPoller::release() noexcept {
     if (ring_fd_ >= 0) ::close(ring_fd_);
     if (sqes_ != nullptr) ::munmap(sqes_, sqes_size_);
     if (ring_mem_ != nullptr) ::munmap(ring_mem_, ring_size_);
-    if (wakefd_ >= 0) ::close(wakefd_);
     if (shadow_fd_ >= 0) ::close(shadow_fd_);
-    ring_fd_ = wakefd_ = shadow_fd_ = -1;
+    ring_fd_ = shadow_fd_ = -1;
     sqes_ = nullptr;
     ring_mem_ = nullptr;
     while (all_ != nullptr) {
@@ -388,33 +384,17 @@ void UringPoller::shadow_poll() {
     }
 }
 
-void UringPoller::wake() noexcept {
-    // Only the first wake() after a drain writes: a burst of set() calls costs one syscall.
-    if (wake_pending_.exchange(true, std::memory_order_acq_rel)) return;
-    std::uint64_t one = 1;
-    ssize_t r = ::write(wakefd_, &one, sizeof one);
-    (void)r;  // EAGAIN means the counter is already non-zero: the loop will wake anyway
-}
-
-void UringPoller::drain_wake() noexcept {
-    // As EpollPoller::drain_wake: read first, then clear the flag.
-    std::uint64_t value;
-    ssize_t r = ::read(wakefd_, &value, sizeof value);
-    (void)r;
-    wake_pending_.exchange(false, std::memory_order_acq_rel);
-}
-
 void UringPoller::forget_after_fork() noexcept {
     // The ring's memory is shared with the parent: unmap it so that nothing here can touch the
     // parent's queues. Records are left alone (never freed, as the inherited loop is not).
     ::close(ring_fd_);
-    ::close(wakefd_);
+    wakeup_.forget_after_fork();
     ::close(shadow_fd_);
     if (sqes_ != nullptr) ::munmap(sqes_, sqes_size_);
     if (ring_mem_ != nullptr) ::munmap(ring_mem_, ring_size_);
     sqes_ = nullptr;
     ring_mem_ = nullptr;
-    ring_fd_ = wakefd_ = shadow_fd_ = -1;
+    ring_fd_ = shadow_fd_ = -1;
     by_fd_.clear();  // the records stay listed (reachable, for leak checkers)
     watched_ = 0;
 }

@@ -15,8 +15,8 @@
 //   - unwatch() submits its cancel at once: a multishot poll holds a reference to the
 //     file, so a socket closed right after unwatch() must not stay open (a listening socket
 //     still accepting, a peer not seeing end of file) until the loop's next round;
-//   - wake() writes an eventfd watched on the ring, exactly as EpollPoller does, so it stays
-//     async-signal-safe.
+//   - wake() writes a WakeupFd (an eventfd) watched on the ring, the one EpollPoller uses, so
+//     it stays async-signal-safe.
 // CQE user_data is the address of a Watch record. The kernel never dereferences it; a record
 // is freed only after its final CQE (no IORING_CQE_F_MORE) has been reaped, or with the ring.
 //
@@ -30,9 +30,10 @@
 #include <linux/io_uring.h>
 #include <sys/epoll.h>
 
-#include <atomic>
 #include <cstdint>
 #include <vector>
+
+#include "io/wakeup_fd.hpp"
 
 namespace asyncio::detail {
 
@@ -65,7 +66,7 @@ public:
         for (Watch* w = ready_head_; w != nullptr; w = w->next_ready) {
             if (!w->live) continue;
             if (w->token == kWakeToken) {
-                drain_wake();
+                wakeup_.drain();
                 continue;
             }
             on_ready(w->token, w->ready);
@@ -76,7 +77,7 @@ public:
     }
 
     /// Ends a blocked or the next wait() early. Safe from any thread and from a signal handler.
-    void wake() noexcept;
+    void wake() noexcept { wakeup_.wake(); }
 
     /// In a child process after fork(): closes this process's copies of the ring, the shadow
     /// epoll and the eventfd. Later calls fail; wake() does nothing.
@@ -112,11 +113,10 @@ private:
     void send_owed_removes() noexcept;
     void cancel_all() noexcept;
     void release() noexcept;
-    void drain_wake() noexcept;
     [[nodiscard]] unsigned pending_sqes() const noexcept;
 
+    WakeupFd wakeup_;
     int ring_fd_ = -1;
-    int wakefd_ = -1;
     int shadow_fd_ = -1;  // epoll instance: watch() validation and the fault seam's tracking
     int watched_ = 0;
     std::uint32_t round_ = 0;
@@ -141,9 +141,6 @@ private:
     unsigned* cq_tail_ = nullptr;
     unsigned cq_mask_ = 0;
     io_uring_cqe* cqes_ = nullptr;
-
-    // true while a wake-up is written and not yet drained: later wake() calls skip the write.
-    std::atomic<bool> wake_pending_{false};
 };
 
 }  // namespace asyncio::detail
