@@ -102,7 +102,7 @@ public:
     /// AwaitRef, because g++ 12 copies an xvalue awaiter returned by await_transform.
     template <class A>
     decltype(auto) await_transform(A&& awaitable, ASYNCIO_AWAIT_SITE_PARAM) {
-        await_site = site;
+        await_site = to_await_site(site);
         if constexpr (std::is_lvalue_reference_v<A>) {
             return static_cast<A&>(awaitable);
         } else if constexpr (has_member_co_await<A>::value) {

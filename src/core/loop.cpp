@@ -179,10 +179,10 @@ void Loop::run(detail::TaskBase* main) {
         //    cross-thread wake-up.
         std::int64_t timeout = -1;
         if (!sched_.timers.empty()) {
-            timeout = sched_.timers.top().key - clock_ns();
+            timeout = sched_.timers.top()->key - clock_ns();
             if (timeout < 0) timeout = 0;
             // (A saturated "forever" deadline is never jumped to: it stays forever.)
-            if (virtual_time_ && timeout > 0 && sched_.timers.top().key < kNever) {
+            if (virtual_time_ && timeout > 0 && sched_.timers.top()->key < kNever) {
                 // Virtual time: look at I/O without blocking; if nothing became runnable and
                 // no other thread has signalled, jump the clock to the deadline instead.
                 if (impl_->poller.watched() > 0) poll_io(0);

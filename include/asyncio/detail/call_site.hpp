@@ -32,13 +32,33 @@ struct FrameOrigin {
 /// The co_await a frame last reached.
 using AwaitSite = std::source_location;
 #define ASYNCIO_FRAME_ORIGIN_PARAMS ::asyncio::detail::FrameOrigin created_at = {std::source_location::current()}
-#define ASYNCIO_AWAIT_SITE_PARAM ::asyncio::detail::AwaitSite site = std::source_location::current()
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_source_location)
+#define ASYNCIO_AWAIT_SITE_IS_POINTER 1
+#endif
+#endif
+#if defined(ASYNCIO_AWAIT_SITE_IS_POINTER)
+// The co_await's location as the pointer std::source_location wraps (its only member), not as
+// a std::source_location: g++ 12 keeps a class-type default argument of a co_await expression
+// in the coroutine frame across the suspension (8 bytes in every frame that awaits), a
+// pointer it does not.
+static_assert(sizeof(std::source_location) == sizeof(const void*));
+using AwaitSiteArg = const void*;
+#define ASYNCIO_AWAIT_SITE_PARAM ::asyncio::detail::AwaitSiteArg site = __builtin_source_location()
+inline AwaitSite to_await_site(AwaitSiteArg p) noexcept { return __builtin_bit_cast(std::source_location, p); }
+#else
+using AwaitSiteArg = std::source_location;
+#define ASYNCIO_AWAIT_SITE_PARAM ::asyncio::detail::AwaitSiteArg site = std::source_location::current()
+inline AwaitSite to_await_site(AwaitSiteArg s) noexcept { return s; }
+#endif
 #else
 struct FrameOrigin {
     const char* function = nullptr;
     const char* file = nullptr;
 };
 using AwaitSite = std::uint32_t;  // the line
+using AwaitSiteArg = std::uint32_t;
+inline AwaitSite to_await_site(AwaitSiteArg s) noexcept { return s; }
 #if defined(__clang__) || defined(__GNUC__)
 #define ASYNCIO_FRAME_ORIGIN_PARAMS \
     ::asyncio::detail::FrameOrigin created_at = {__builtin_FUNCTION(), __builtin_FILE()}

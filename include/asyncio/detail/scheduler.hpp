@@ -68,9 +68,9 @@ public:
     TaskBase* pop_due() noexcept {
         TaskBase* f = head_;
         if (!timers.empty()) {
-            const TimerHeap::Entry& top = timers.top();
-            if (top.key <= now &&
-                (f == nullptr || top.key < f->key || (top.key == f->key && top.task->seq < f->seq))) {
+            const TaskBase* top = timers.top();
+            if (top->key <= now &&
+                (f == nullptr || top->key < f->key || (top->key == f->key && top->seq < f->seq))) {
                 return timers.pop();
             }
         }

@@ -92,10 +92,17 @@ public:
                                                        ///< or the loop's stop marker
 
     // Queue links (run queue, WaitQueue) and the ordering key: (key, seq) totally orders
-    // every push, as MicroPython's run queue does.
+    // every push, as MicroPython's run queue does. `key` is the round's time in the run queue
+    // and the deadline in the timer heap (which keeps only a pointer per sleeper).
     TaskBase* next = nullptr;
     TaskBase* prev = nullptr;
-    std::int64_t key = 0;
+    // A task is in one place at a time (see `state`), so one word serves both: `key` while it
+    // is Ready or Sleeping, `wait_target` while it is Waiting (the WaitQueue) or AwaitingTask
+    // (the awaited TaskBase). Every reader of wait_target checks `state` first.
+    union {
+        std::int64_t key = 0;
+        void* wait_target;
+    };
     std::uint64_t seq = 0;
 
     // The loop's list of all live tasks, so that close() can reach tasks parked anywhere.
@@ -110,8 +117,6 @@ public:
     std::exception_ptr exception;
     // Whoever awaits this task (plain awaits, gather, wait_for), in the order they began.
     WaiterList waiters;
-    // Waiting: the WaitQueue; AwaitingTask: the awaited TaskBase.
-    void* wait_target = nullptr;
 
     // Task: its number in the loop, 1, 2, ... (the N of the default name "Task-N"), or
     // kNamed once set_name gave it a name of its own (kept in the loop's name table).

@@ -1,7 +1,10 @@
 // TimerHeap: sleeping tasks ordered by (deadline, push sequence).
 //
-// A 4-ary min-heap with the deadline stored in the array (cache-friendly sift) and the task's
-// position kept in TaskBase::heap_index, so cancel() removes a sleeper in O(log n) and
+// A 4-ary min-heap of task pointers. The deadline is kept in the task's own `key` (the field
+// the run queue orders by; a sleeping task is in no run queue), so an entry is one pointer:
+// 8 bytes per sleeper instead of 16, which is most of what a sleeping task costs beyond its
+// frame (docs/architecture.md, "Where every byte of a sleeping task goes"). The task's
+// position is kept in TaskBase::heap_index, so cancel() removes a sleeper in O(log n) and
 // cancelled timers never accumulate. Equal deadlines come out in push order (the sequence
 // number is the tie-break), as MicroPython's heap does.
 //
@@ -19,31 +22,28 @@ namespace asyncio::detail {
 
 class TimerHeap {
 public:
-    struct Entry {
-        std::int64_t key;
-        TaskBase* task;
-    };
-
     [[nodiscard]] bool empty() const noexcept { return heap_.empty(); }
     [[nodiscard]] std::size_t size() const noexcept { return heap_.size(); }
-    [[nodiscard]] const Entry& top() const noexcept { return heap_.front(); }
+    /// The earliest entry's task; its deadline is top()->key.
+    [[nodiscard]] TaskBase* top() const noexcept { return heap_.front(); }
 
-    /// Adds `t` with deadline `key`; t->seq must already be set.
+    /// Adds `t` with deadline `key` (stored in t->key); t->seq must already be set.
     void insert(TaskBase* t, std::int64_t key) {
-        heap_.push_back(Entry{key, t});
+        t->key = key;
+        heap_.push_back(t);
         sift_up(heap_.size() - 1);
     }
 
     /// Removes and returns the earliest entry's task.
     TaskBase* pop() noexcept {
-        TaskBase* t = heap_.front().task;
+        TaskBase* t = heap_.front();
         remove_at(0);
         return t;
     }
 
     /// True if `t` is in the heap (false after clear(), whatever `t` last recorded).
     [[nodiscard]] bool contains(const TaskBase* t) const noexcept {
-        return t->heap_index < heap_.size() && heap_[t->heap_index].task == t;
+        return t->heap_index < heap_.size() && heap_[t->heap_index] == t;
     }
 
     /// Removes `t`, which must be in the heap.
@@ -54,17 +54,17 @@ public:
 private:
     static constexpr std::size_t kArity = 4;
 
-    static bool less(const Entry& a, const Entry& b) noexcept {
-        return a.key < b.key || (a.key == b.key && a.task->seq < b.task->seq);
+    static bool less(const TaskBase* a, const TaskBase* b) noexcept {
+        return a->key < b->key || (a->key == b->key && a->seq < b->seq);
     }
 
-    void place(std::size_t i, const Entry& e) noexcept {
+    void place(std::size_t i, TaskBase* e) noexcept {
         heap_[i] = e;
-        e.task->heap_index = static_cast<std::uint32_t>(i);
+        e->heap_index = static_cast<std::uint32_t>(i);
     }
 
     void sift_up(std::size_t i) noexcept {
-        Entry e = heap_[i];
+        TaskBase* e = heap_[i];
         while (i > 0) {
             std::size_t parent = (i - 1) / kArity;
             if (!less(e, heap_[parent])) break;
@@ -75,7 +75,7 @@ private:
     }
 
     void sift_down(std::size_t i) noexcept {
-        Entry e = heap_[i];
+        TaskBase* e = heap_[i];
         const std::size_t n = heap_.size();
         for (;;) {
             std::size_t first = i * kArity + 1;
@@ -93,7 +93,7 @@ private:
     }
 
     void remove_at(std::size_t i) noexcept {
-        Entry last = heap_.back();
+        TaskBase* last = heap_.back();
         heap_.pop_back();
         if (i == heap_.size()) return;
         place(i, last);
@@ -104,7 +104,7 @@ private:
         }
     }
 
-    std::vector<Entry> heap_;
+    std::vector<TaskBase*> heap_;
 };
 
 }  // namespace asyncio::detail
