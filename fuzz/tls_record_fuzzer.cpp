@@ -77,7 +77,7 @@ Coro<> one_input(std::string bytes) {
     }
     ::shutdown(sv[1], SHUT_WR);
     auto state = std::make_shared<detail::StreamState>(sv[0], Address{});
-    state->tls = detail::make_tls_session(server_context(), sv[0], true, {}, "fuzz peer");
+    state->tls = detail::make_tls_session(server_context(), state->io, true, {}, "fuzz peer");
     co_await wait_for(serve(state), 10.0);
     Stream(state).close();
     state.reset();
