@@ -37,7 +37,9 @@ raw="$OUT/raw.txt"
 
 # 1. W1-W6 through the harness (it builds the peers into $BUILD and the load generator).
 EXTRA_PEER="asyncio-cpp=$BENCH" RUNS="$RUNS" "$PEERS_DIR/run.sh" all "$PEERS" | tee -a "$raw"
-EXTRA_PEER="asyncio-cpp=$BENCH" "$PEERS_DIR/run.sh" versions >"$OUT/versions.txt"
+# Paths of this machine (the checkout, the home folder) are written relative, so the results
+# can be committed and read elsewhere.
+EXTRA_PEER="asyncio-cpp=$BENCH" "$PEERS_DIR/run.sh" versions | sed -e "s|$ROOT/||g" -e "s|${HOME:-/nonexistent}|~|g" >"$OUT/versions.txt"
 echo "asyncio-cpp: commit $(git -C "$ROOT" describe --always --dirty 2>/dev/null), g++ -O2 (release preset)" >>"$OUT/versions.txt"
 
 # 2. W6 by message size, with the binaries step 1 built.
