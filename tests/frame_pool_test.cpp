@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -48,6 +50,23 @@ TEST(FramePoolTest, Issue10_ShortLivedThreadsRunningThousandsOfTasksDoNotGrowThe
     std::size_t after = detail::frame_pool_slab_bytes();
     // A leak of one thread's frames alone would be several 64 KiB slabs per thread.
     EXPECT_LE(after - before, 4u * 64 * 1024) << "before " << before << " after " << after;
+}
+
+// gather's per-child nodes for tens of thousands of children come from allocate_large: from
+// kLargeMapped bytes on, whole 2 MiB-aligned huge-page candidates, writable to the last byte.
+TEST(FramePoolTest, LargeArraysAreMappedOnHugePageBoundaries) {
+    constexpr std::size_t kHuge = 2 * 1024 * 1024;
+    for (std::size_t n : {detail::kLargeMapped, 3 * kHuge + 5}) {
+        auto* p = static_cast<char*>(detail::allocate_large(n));
+        ASSERT_NE(p, nullptr);
+        EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % kHuge, 0u) << n;
+        std::memset(p, 0x5a, n);
+        EXPECT_EQ(p[n - 1], 0x5a);
+        detail::free_large(p, n);
+    }
+    void* small = detail::allocate_large(100);  // below the threshold: the global allocator
+    ASSERT_NE(small, nullptr);
+    detail::free_large(small, 100);
 }
 
 #endif

@@ -18,6 +18,15 @@
 
 namespace asyncio::detail {
 
+/// Large scratch arrays that live while a task waits (gather's node per child): from
+/// kLargeMapped bytes on, mapped on 2 MiB boundaries and advised for huge pages, so that first
+/// touching them costs one page fault per 2 MiB (frame_pool.cpp); below, the global allocator.
+/// Sanitizer builds always use the global allocator. Throws std::bad_alloc.
+ASYNCIO_API void* allocate_large(std::size_t n);
+/// Frees what allocate_large(n) returned, with the same `n`.
+ASYNCIO_API void free_large(void* p, std::size_t n) noexcept;
+inline constexpr std::size_t kLargeMapped = 1024 * 1024;
+
 #ifdef ASYNCIO_SYSTEM_FRAME_ALLOCATOR
 
 inline void* allocate_frame(std::size_t n) { return ::operator new(n); }
