@@ -16,6 +16,7 @@
 /// task may also be awaited elsewhere.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <exception>
 #include <ranges>
@@ -48,8 +49,16 @@ using gather_outcome_t = std::variant<gather_value_t<T>, std::exception_ptr>;
 
 namespace detail {
 
+/// The tasks a gather waits for, read in place (no copy of a range of 100,000 handles):
+/// `at(items, i)` is the i-th of `size`. Read only before gather_wait first suspends.
+struct GatherChildren {
+    const void* items = nullptr;
+    std::size_t size = 0;
+    TaskBase* (*at)(const void* items, std::size_t i) noexcept = nullptr;
+};
+
 /// Waits until every task has finished (or, unless `return_exceptions`, one has failed).
-ASYNCIO_API Coro<> gather_wait(std::vector<TaskBase*> tasks, bool return_exceptions);
+ASYNCIO_API Coro<> gather_wait(GatherChildren tasks, bool return_exceptions);
 
 template <class T>
 gather_value_t<T> take_value(const Task<T>& t) {
@@ -74,8 +83,23 @@ gather_outcome_t<T> take_outcome(const Task<T>& t) {
 }
 
 template <class Tuple>
-std::vector<TaskBase*> bases_of(const Tuple& tasks) {
-    return std::apply([](const auto&... t) { return std::vector<TaskBase*>{t.base()...}; }, tasks);
+auto bases_of(const Tuple& tasks) {
+    return std::apply([](const auto&... t) { return std::array<TaskBase*, sizeof...(t)>{t.base()...}; },
+                      tasks);
+}
+
+template <std::size_t N>
+GatherChildren children_of(const std::array<TaskBase*, N>& bases) noexcept {
+    return {bases.data(), N, [](const void* items, std::size_t i) noexcept {
+                return static_cast<TaskBase* const*>(items)[i];
+            }};
+}
+
+template <class T>
+GatherChildren children_of(const std::vector<Task<T>>& tasks) noexcept {
+    return {tasks.data(), tasks.size(), [](const void* items, std::size_t i) noexcept {
+                return static_cast<const Task<T>*>(items)[i].base();
+            }};
 }
 
 template <class T>
@@ -86,21 +110,15 @@ std::vector<Task<T>> promote_all(std::vector<Coro<T>> coros) {
     return tasks;
 }
 
-template <class T>
-std::vector<TaskBase*> bases_of(const std::vector<Task<T>>& tasks) {
-    std::vector<TaskBase*> bases;
-    bases.reserve(tasks.size());
-    for (const Task<T>& t : tasks) bases.push_back(t.base());
-    return bases;
-}
-
 }  // namespace detail
 
 /// Runs every awaitable concurrently; the tuple of their values, in argument order.
 template <class... A>
 Coro<std::tuple<gather_value_t<detail::await_result_t<A>>...>> gather(A... aws) {
     std::tuple<Task<detail::await_result_t<A>>...> tasks{detail::promote(std::move(aws))...};
-    co_await detail::gather_wait(detail::bases_of(tasks), false);
+    auto bases = detail::bases_of(tasks);
+    detail::GatherChildren children = detail::children_of(bases);
+    co_await detail::gather_wait(children, false);
     co_return std::apply([](const auto&... t) { return std::tuple{detail::take_value(t)...}; }, tasks);
 }
 
@@ -108,14 +126,17 @@ Coro<std::tuple<gather_value_t<detail::await_result_t<A>>...>> gather(A... aws) 
 template <class... A>
 Coro<std::tuple<gather_outcome_t<detail::await_result_t<A>>...>> gather(ReturnExceptions, A... aws) {
     std::tuple<Task<detail::await_result_t<A>>...> tasks{detail::promote(std::move(aws))...};
-    co_await detail::gather_wait(detail::bases_of(tasks), true);
+    auto bases = detail::bases_of(tasks);
+    detail::GatherChildren children = detail::children_of(bases);
+    co_await detail::gather_wait(children, true);
     co_return std::apply([](const auto&... t) { return std::tuple{detail::take_outcome(t)...}; }, tasks);
 }
 
 /// Gathers a range of tasks; the values in the range's order.
 template <class T>
 Coro<std::vector<gather_value_t<T>>> gather(std::vector<Task<T>> tasks) {
-    co_await detail::gather_wait(detail::bases_of(tasks), false);
+    detail::GatherChildren children = detail::children_of(tasks);
+    co_await detail::gather_wait(children, false);
     std::vector<gather_value_t<T>> out;
     out.reserve(tasks.size());
     for (const Task<T>& t : tasks) out.push_back(detail::take_value(t));
@@ -140,7 +161,8 @@ Coro<std::vector<gather_outcome_t<T>>> gather(ReturnExceptions, std::vector<Coro
 /// Gathers a range of tasks with return_exceptions.
 template <class T>
 Coro<std::vector<gather_outcome_t<T>>> gather(ReturnExceptions, std::vector<Task<T>> tasks) {
-    co_await detail::gather_wait(detail::bases_of(tasks), true);
+    detail::GatherChildren children = detail::children_of(tasks);
+    co_await detail::gather_wait(children, true);
     std::vector<gather_outcome_t<T>> out;
     out.reserve(tasks.size());
     for (const Task<T>& t : tasks) out.push_back(detail::take_outcome(t));

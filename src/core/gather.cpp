@@ -69,9 +69,10 @@ private:
 
 }  // namespace
 
-Coro<> gather_wait(std::vector<TaskBase*> tasks, bool return_exceptions) {
+Coro<> gather_wait(GatherChildren tasks, bool return_exceptions) {
     if (!return_exceptions) {
-        for (TaskBase* t : tasks) {  // already failed: the first in argument order
+        for (std::size_t i = 0; i < tasks.size; ++i) {  // already failed: the first in argument order
+            TaskBase* t = tasks.at(tasks.items, i);
             if (t->done() && t->exception) {
                 t->flags |= TaskBase::kAwaited;
                 std::rethrow_exception(t->exception);
@@ -80,12 +81,13 @@ Coro<> gather_wait(std::vector<TaskBase*> tasks, bool return_exceptions) {
     }
     GatherState g;
     g.return_exceptions = return_exceptions;
-    GatherNodes nodes(tasks.size());
-    for (std::size_t i = 0; i < tasks.size(); ++i) {
-        if (tasks[i]->done()) continue;
+    GatherNodes nodes(tasks.size);
+    for (std::size_t i = 0; i < tasks.size; ++i) {
+        TaskBase* t = tasks.at(tasks.items, i);
+        if (t->done()) continue;
         nodes[i].state = &g;
-        nodes[i].task = tasks[i];
-        nodes[i].link(*tasks[i], tls_scheduler->current);
+        nodes[i].task = t;
+        nodes[i].link(*t, tls_scheduler->current);
         ++g.remaining;
     }
     if (g.remaining == 0) co_return;
@@ -93,9 +95,12 @@ Coro<> gather_wait(std::vector<TaskBase*> tasks, bool return_exceptions) {
         co_await WaitOn{g.parked};
     } catch (const CancelledError&) {
         // Cancelling the gather cancels every task still running; it does not wait for them.
+        // (The nodes name the tasks that were running when it started; `tasks` is not read
+        // after the first suspension.)
         TaskBase* self = tls_scheduler->current;
-        for (TaskBase* t : tasks) {
-            if (!t->done() && t != self) cancel_task(*t);
+        for (std::size_t i = 0; i < tasks.size; ++i) {
+            TaskBase* t = nodes[i].task;
+            if (t != nullptr && !t->done() && t != self) cancel_task(*t);
         }
         throw;
     }
