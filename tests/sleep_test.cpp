@@ -117,6 +117,61 @@ TEST_F(SleepTest, TheDeadlineIsFixedWhenSleepIsCalledNotWhenAwaited) {
     EXPECT_LT(took, 100 * kMs);  // 60 + 40 would be the CPython behaviour
 }
 
+// `co_await sleep_ms(n)` on the temporary queues the task when the co_await is evaluated
+// (SleepAwaiter::begin_await); an rvalue awaited later keeps the deadline of its call too.
+TEST_F(SleepTest, TheDeadlineIsFixedWhenSleepIsCalledAlsoForAMovedSleep) {
+    auto main = []() -> Coro<std::int64_t> {
+        std::int64_t start = now_ns();
+        auto s = sleep_ms(60);
+        while (now_ns() - start < 40 * kMs) {
+        }
+        co_await std::move(s);
+        co_return now_ns() - start;
+    };
+    std::int64_t took = run(main());
+    EXPECT_GE(took, 60 * kMs);
+    EXPECT_LT(took, 100 * kMs);
+}
+
+// A sleep or a yield inside a Coro awaited inline suspends the whole task: yields of two
+// tasks from nested frames alternate, and cancel() wakes a task sleeping two frames down.
+TEST_F(SleepTest, SleepsAndYieldsInNestedCorosSuspendTheirTask) {
+    struct Nested {
+        static Coro<> yield_twice(Lines* out, std::string name) {
+            for (int i = 0; i < 2; ++i) {
+                out->push_back(name + std::to_string(i));
+                co_await sleep(0);
+            }
+        }
+        static Coro<> yielder(Lines* out, std::string name) { co_await yield_twice(out, std::move(name)); }
+        static Coro<> deep_sleep(Lines* out) {
+            try {
+                co_await sleep_ms(60'000);
+            } catch (const CancelledError&) {
+                out->push_back("cancelled");
+                throw;
+            }
+        }
+        static Coro<> sleeper(Lines* out) { co_await deep_sleep(out); }
+        static Coro<> main(Lines* out) {
+            Task<> a = create_task(yielder(out, "a"));
+            Task<> b = create_task(yielder(out, "b"));
+            Task<> s = create_task(sleeper(out));
+            co_await a;
+            co_await b;
+            co_await sleep_ms(1);
+            EXPECT_FALSE(s.done());
+            s.cancel();
+            EXPECT_THROW(co_await s, CancelledError);
+        }
+    };
+    Lines out;
+    std::int64_t start = now_ns();
+    run(Nested::main(&out));
+    EXPECT_EQ(out, (Lines{"a0", "b0", "a1", "b1", "cancelled"}));
+    EXPECT_LT(now_ns() - start, kSlack);
+}
+
 TEST_F(SleepTest, AnExpiredTimerRunsWithinOneRoundOfYieldingTasks) {
     // MicroPython keys every push with a fresh clock, so an expired timer runs before any task
     // pushed after its deadline. We read the clock once per round (at most 128 steps,

@@ -133,6 +133,53 @@ TEST_F(TaskTest, WaitersOfATaskAreWokenInTheOrderTheyBeganWaiting) {
     EXPECT_EQ(out, (Lines{"c", "a", "b"}));
 }
 
+// A task's waiter list is one pointer (the head; its back link is the tail): nodes leave from
+// the head, the middle and the tail in O(1), and the rest keep the order they were linked in.
+TEST(WaiterList, NodesUnlinkFromAnyPositionAndTheRestKeepTheirOrder) {
+    struct Node : detail::TaskWaiter {
+        Node(Lines* o, std::string n) : TaskWaiter(&on_done), out(o), name(std::move(n)) {}
+        static void on_done(detail::TaskWaiter& w) noexcept {
+            auto& self = static_cast<Node&>(w);
+            self.out->push_back(self.name);
+        }
+        Lines* out;
+        std::string name;
+    };
+    auto order = [](const detail::TaskBase& t) {
+        Lines names;
+        for (const detail::TaskWaiter* w = t.waiters.front(); w != nullptr; w = w->next_in_list()) {
+            names.push_back(static_cast<const Node*>(w)->name);
+        }
+        return names;
+    };
+    Lines notified;
+    detail::TaskBase target;
+    Node a(&notified, "a"), b(&notified, "b"), c(&notified, "c"), d(&notified, "d"), e(&notified, "e");
+    for (Node* n : {&a, &b, &c, &d, &e}) n->link(target, nullptr);
+    EXPECT_EQ(order(target), (Lines{"a", "b", "c", "d", "e"}));
+    c.unlink();  // middle
+    e.unlink();  // tail
+    EXPECT_FALSE(e.linked());
+    EXPECT_EQ(order(target), (Lines{"a", "b", "d"}));
+    e.link(target, nullptr);  // after a tail was removed, a new one goes to the end
+    a.unlink();  // head
+    EXPECT_EQ(order(target), (Lines{"b", "d", "e"}));
+    {
+        Node f(&notified, "f");
+        f.link(target, nullptr);
+    }  // a node destroyed while linked unlinks itself (the tail)
+    EXPECT_EQ(order(target), (Lines{"b", "d", "e"}));
+    while (detail::TaskWaiter* w = target.waiters.pop_front()) w->notify();
+    EXPECT_EQ(notified, (Lines{"b", "d", "e"}));
+    EXPECT_TRUE(target.waiters.empty());
+    d.link(target, nullptr);  // the only node, then none
+    d.unlink();
+    EXPECT_TRUE(target.waiters.empty());
+    b.link(target, nullptr);
+    EXPECT_EQ(order(target), (Lines{"b"}));
+    b.unlink();
+}
+
 TEST_F(TaskTest, DroppingEveryHandleDoesNotStopATask) {
     Lines out;
     auto main = [](Lines* o) -> Coro<> {

@@ -75,6 +75,16 @@ struct has_free_co_await : std::false_type {};
 template <class A>
 struct has_free_co_await<A, std::void_t<decltype(operator co_await(std::declval<A&&>()))>> : std::true_type {};
 
+/// Whether an `A` rvalue does its work when the co_await is evaluated: `std::move(a).
+/// begin_await()` does everything but the suspension (SleepAwaiter queues the task) and
+/// returns an empty awaiter, whose await_suspend only records where to resume. g++ 12 keeps a
+/// co_await's temporary and its awaiter both in the coroutine frame; an empty awaiter takes a
+/// byte of padding where AwaitRef takes a word.
+template <class A, class = void>
+struct has_begin_await : std::false_type {};
+template <class A>
+struct has_begin_await<A, std::void_t<decltype(std::declval<A&&>().begin_await())>> : std::true_type {};
+
 /// An awaiter that lives elsewhere (a temporary of the co_await expression, kept until the
 /// expression ends), awaited in place.
 template <class A>
@@ -99,12 +109,15 @@ public:
     /// without this. An lvalue is handed on as it is. An rvalue is never copied or moved
     /// (awaiters linked into wait lists cannot be): its operator co_await, if it has one, is
     /// applied here (its awaiter is a prvalue, as usual), else the awaiter is reached through
-    /// AwaitRef, because g++ 12 copies an xvalue awaiter returned by await_transform.
+    /// AwaitRef, because g++ 12 copies an xvalue awaiter returned by await_transform. An
+    /// awaitable with begin_await (has_begin_await) starts its work here instead.
     template <class A>
     decltype(auto) await_transform(A&& awaitable, ASYNCIO_AWAIT_SITE_PARAM) {
         await_site = to_await_site(site);
         if constexpr (std::is_lvalue_reference_v<A>) {
             return static_cast<A&>(awaitable);
+        } else if constexpr (has_begin_await<A>::value) {
+            return static_cast<A&&>(awaitable).begin_await();
         } else if constexpr (has_member_co_await<A>::value) {
             return static_cast<A&&>(awaitable).operator co_await();
         } else if constexpr (has_free_co_await<A>::value) {

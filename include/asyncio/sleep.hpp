@@ -42,17 +42,43 @@ public:
         detail::Scheduler& s = *detail::tls_scheduler;
         detail::TaskBase* t = s.current;
         t->resume_point = h;
-        if (deadline_ == kYield) {
-            s.push_ready(t);
-        } else {
-            s.push_timer(t, deadline_);
-        }
+        queue(s, t, deadline_);
     }
     void await_resume() const { detail::tls_scheduler->check_cancel(); }
+
+    /// `co_await sleep_ms(n)` in a Coro: PromiseBase::await_transform calls begin_await(),
+    /// which queues the task at once (in the run queue or the timer heap; nothing runs before
+    /// the coroutine suspends), and awaits the empty Queued, which only records where to
+    /// resume. g++ 12 keeps both the SleepAwaiter temporary and the awaiter of a co_await in
+    /// the coroutine frame: an empty awaiter takes a byte of padding where AwaitRef took a
+    /// word (docs/architecture.md, "Where every byte of a sleeping task goes").
+    class Queued {
+    public:
+        bool await_ready() const noexcept { return false; }
+        void await_suspend(std::coroutine_handle<> h) const noexcept { detail::tls_scheduler->current->resume_point = h; }
+        void await_resume() const { detail::tls_scheduler->check_cancel(); }
+    };
+    /// Queues the current task as await_suspend would, before the suspension; see Queued.
+    Queued begin_await() && {
+        detail::Scheduler& s = *detail::tls_scheduler;
+        queue(s, s.current, deadline_);
+        return {};
+    }
 
 private:
     static constexpr std::int64_t kYield = std::numeric_limits<std::int64_t>::min();
     explicit SleepAwaiter(std::int64_t deadline) noexcept : deadline_(deadline) {}
+
+    // By value, not through `this`: were the temporary's address to reach a call that is not
+    // inlined, clang would keep the temporary in the coroutine frame.
+    static void queue(detail::Scheduler& s, detail::TaskBase* t, std::int64_t deadline) {
+        if (deadline == kYield) {
+            s.push_ready(t);
+        } else {
+            s.push_timer(t, deadline);
+        }
+    }
+
     std::int64_t deadline_;  // absolute monotonic ns, or kYield
 };
 

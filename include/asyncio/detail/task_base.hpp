@@ -8,11 +8,14 @@
 //  - A task is in at most one place at a time, named by `state`: the run queue (Ready), the
 //    timer heap (Sleeping), a WaitQueue (Waiting), another task's waiter queue
 //    (AwaitingTask), or nowhere (Created before its first push, Running, Done).
-//  - `next`/`prev` belong to whichever queue holds the task; `heap_index` to the timer heap.
+//  - `next`/`prev` belong to whichever queue holds the task. The run queue uses `next` alone
+//    and the timer heap neither, so their words also hold the timer-heap position
+//    (`heap_index`, Sleeping) and the push counter (`seq`, Ready and Sleeping).
 //  - Only the loop's thread touches any of this: no atomics.
 #pragma once
 
 #include <coroutine>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 
@@ -55,7 +58,9 @@ private:
     TaskBase* tail_ = nullptr;
 };
 
-/// A task's list of waiters (TaskWaiter nodes), notified in the order they were linked.
+/// A task's list of waiters (TaskWaiter nodes), notified in the order they were linked. One
+/// pointer: the nodes are linked forwards to a null end, and backwards in a ring (the head's
+/// `prev_` is the tail), so push_back and remove stay O(1) without a tail pointer.
 class WaiterList {
 public:
     WaiterList() = default;
@@ -72,7 +77,6 @@ public:
 
 private:
     TaskWaiter* head_ = nullptr;
-    TaskWaiter* tail_ = nullptr;
 };
 
 /// The fields a task needs, embedded in every promise (the base of Promise<T>).
@@ -94,16 +98,26 @@ public:
     // Queue links (run queue, WaitQueue) and the ordering key: (key, seq) totally orders
     // every push, as MicroPython's run queue does. `key` is the round's time in the run queue
     // and the deadline in the timer heap (which keeps only a pointer per sleeper).
-    TaskBase* next = nullptr;
-    TaskBase* prev = nullptr;
-    // A task is in one place at a time (see `state`), so one word serves both: `key` while it
-    // is Ready or Sleeping, `wait_target` while it is Waiting (the WaitQueue) or AwaitingTask
-    // (the awaited TaskBase). Every reader of wait_target checks `state` first.
+    // A task is in one place at a time (see `state`), so words whose use depends on the place
+    // are shared; every reader checks `state` (or knows it) first:
+    //  - `next`: the link of the run queue (Ready) or a WaitQueue (Waiting); while Sleeping,
+    //    `heap_index`, the task's position in the timer heap (O(log n) removal on cancel).
+    //  - `prev`: a WaitQueue's back link (Waiting); while Ready or Sleeping, `seq`, the push
+    //    counter that breaks ties of `key` (the run queue is singly linked).
+    //  - `key` while Ready or Sleeping; `wait_target` while Waiting (the WaitQueue) or
+    //    AwaitingTask (the awaited TaskBase).
+    union {
+        TaskBase* next = nullptr;
+        std::size_t heap_index;
+    };
+    union {
+        TaskBase* prev = nullptr;
+        std::uint64_t seq;
+    };
     union {
         std::int64_t key = 0;
         void* wait_target;
     };
-    std::uint64_t seq = 0;
 
     // The loop's list of all live tasks, so that close() can reach tasks parked anywhere.
     TaskBase* all_next = nullptr;
@@ -122,21 +136,21 @@ public:
     // kNamed once set_name gave it a name of its own (kept in the loop's name table).
     std::uint64_t number = 0;
 
-    std::uint32_t heap_index = 0;
     std::uint32_t refs = 0;  ///< Task handles + the loop's own reference
-    TaskState state = TaskState::Coro;
-    InlineState inline_state = InlineState::Idle;
-    std::uint8_t flags = 0;
     /// cancel() calls not yet taken back by uncancel() (CPython's Task.cancelling()); only
     /// timeout scopes and task groups read it, to tell their own cancel from one from outside.
     std::uint32_t cancel_requests = 0;
+    TaskState state = TaskState::Coro;
+    InlineState inline_state = InlineState::Idle;
+    std::uint8_t flags = 0;
 
-    // The call graph (callgraph.hpp), kept by pointer stores only: the frame's coroutine
-    // function (set when the frame is created), the co_await it last reached, and the Coro
+    // The call graph (callgraph.hpp), kept by pointer stores only: the co_await the frame last
+    // reached, the frame's coroutine function (set when the frame is created), and the Coro
     // frame it is awaiting inline (set by CoroAwaiter while the child runs or is suspended,
-    // null otherwise), so that a task's chain is walked from its root frame inwards.
-    FrameOrigin origin{};
+    // null otherwise), so that a task's chain is walked from its root frame inwards. Without
+    // std::source_location `await_site` is a 4-byte line and fills the word of the bytes above.
     AwaitSite await_site{};
+    FrameOrigin origin{};
     TaskBase* inner = nullptr;
 
     static constexpr std::uint64_t kNamed = 0;
@@ -186,13 +200,15 @@ private:
 
 inline void WaiterList::push_back(TaskWaiter* w) noexcept {
     w->next_ = nullptr;
-    w->prev_ = tail_;
-    if (tail_ != nullptr) {
-        tail_->next_ = w;
-    } else {
+    if (head_ == nullptr) {
+        w->prev_ = w;
         head_ = w;
+        return;
     }
-    tail_ = w;
+    TaskWaiter* tail = head_->prev_;
+    tail->next_ = w;
+    w->prev_ = tail;
+    head_->prev_ = w;
 }
 
 inline TaskWaiter* WaiterList::pop_front() noexcept {
@@ -202,8 +218,14 @@ inline TaskWaiter* WaiterList::pop_front() noexcept {
 }
 
 inline void WaiterList::remove(TaskWaiter* w) noexcept {
-    (w->prev_ != nullptr ? w->prev_->next_ : head_) = w->next_;
-    (w->next_ != nullptr ? w->next_->prev_ : tail_) = w->prev_;
+    if (w == head_) {
+        head_ = w->next_;
+        if (head_ != nullptr) head_->prev_ = w->prev_;  // the tail (w was not the only node)
+    } else {
+        w->prev_->next_ = w->next_;
+        // The node after w takes w's back link; if w was the tail, the head's ring link does.
+        (w->next_ != nullptr ? w->next_ : head_)->prev_ = w->prev_;
+    }
     w->next_ = w->prev_ = nullptr;
     w->target_ = nullptr;
 }

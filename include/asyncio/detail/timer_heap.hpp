@@ -4,8 +4,9 @@
 // the run queue orders by; a sleeping task is in no run queue), so an entry is one pointer:
 // 8 bytes per sleeper instead of 16, which is most of what a sleeping task costs beyond its
 // frame (docs/architecture.md, "Where every byte of a sleeping task goes"). The task's
-// position is kept in TaskBase::heap_index, so cancel() removes a sleeper in O(log n) and
-// cancelled timers never accumulate. Equal deadlines come out in push order (the sequence
+// position is kept in TaskBase::heap_index (the word of the task's `next`, which no queue
+// uses while it sleeps), so cancel() removes a sleeper in O(log n) and cancelled timers never
+// accumulate. Equal deadlines come out in push order (the sequence
 // number is the tie-break), as MicroPython's heap does.
 //
 // Hot path: insert/pop/remove allocate nothing once the array has grown to the high-water
@@ -41,9 +42,10 @@ public:
         return t;
     }
 
-    /// True if `t` is in the heap (false after clear(), whatever `t` last recorded).
+    /// True if `t` is in the heap (false once popped or after clear(), whatever `t` last
+    /// recorded). Only a Sleeping task has a heap_index (Scheduler::push_timer sets the state).
     [[nodiscard]] bool contains(const TaskBase* t) const noexcept {
-        return t->heap_index < heap_.size() && heap_[t->heap_index] == t;
+        return t->state == TaskState::Sleeping && t->heap_index < heap_.size() && heap_[t->heap_index] == t;
     }
 
     /// Removes `t`, which must be in the heap.
@@ -60,7 +62,7 @@ private:
 
     void place(std::size_t i, TaskBase* e) noexcept {
         heap_[i] = e;
-        e->heap_index = static_cast<std::uint32_t>(i);
+        e->heap_index = i;
     }
 
     void sift_up(std::size_t i) noexcept {
