@@ -9,6 +9,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace gather_test {
+
 using namespace asyncio;
 using Lines = std::vector<std::string>;
 using GatherTest = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
@@ -366,3 +369,5 @@ TEST_F(GatherTest, Issue10_GatherOverAVectorOfCorosWithReturnExceptions) {
     };
     run(main());
 }
+
+}  // namespace gather_test

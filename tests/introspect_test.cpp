@@ -10,6 +10,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace introspect_test {
+
 using namespace asyncio;
 using IntrospectTest = asyncio::testing::LoopTest;
 
@@ -166,3 +169,5 @@ TEST_F(IntrospectTest, AllTasksBeforeTheLoopRunsGivesTheQueuedTasks) {
     EXPECT_EQ(get_event_loop().run_until_complete(t), 3);
     EXPECT_TRUE(all_tasks().empty());
 }
+
+}  // namespace introspect_test

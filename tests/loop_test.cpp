@@ -9,6 +9,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace loop_test {
+
 using namespace asyncio;
 using Lines = std::vector<std::string>;
 using LoopTest = asyncio::testing::LoopTest;
@@ -385,3 +388,5 @@ TEST_F(LoopTest, Issue10_RunUntilCompleteRunAndCreateTaskAcceptEveryLibraryAwait
     EXPECT_TRUE(loop.run_until_complete(waiter));
     EXPECT_TRUE(loop.run_until_complete(on_loop));
 }
+
+}  // namespace loop_test

@@ -30,23 +30,12 @@ namespace {
 
 constexpr std::int64_t kTestTimeoutMs = 60'000;
 
-const asyncio::testing::TestCerts& certs() { return asyncio::testing::test_certs(); }
-
-ssl::SSLContext server_context() {
-    ssl::SSLContext ctx(ssl::PROTOCOL_TLS_SERVER);
-    ctx.load_cert_chain(certs().server_pem, certs().server_key);
-    return ctx;
-}
-
-ssl::SSLContext client_context() {
-    ssl::SSLContext ctx(ssl::PROTOCOL_TLS_CLIENT);
-    ctx.load_verify_locations(certs().ca_pem);
-    return ctx;
-}
+using asyncio::testing::test_client_context;
+using asyncio::testing::test_server_context;
 
 template <class T>
 T run_test(Coro<T> body) {
-    return run(wait_for_ms(std::move(body), kTestTimeoutMs));
+    return asyncio::testing::run_with_deadline(std::move(body), kTestTimeoutMs);
 }
 
 // A deterministic byte stream (xorshift32): byte k of stream `seed` is the same however the
@@ -123,7 +112,7 @@ void shrink_send_buffer(const Stream& s) {
 }
 
 Coro<Server> serve(ConnectionCallback callback) {
-    Server server = co_await start_server(std::move(callback), "127.0.0.1", 0, 5, server_context());
+    Server server = co_await start_server(std::move(callback), "127.0.0.1", 0, 5, test_server_context());
     co_return server;
 }
 
@@ -179,7 +168,7 @@ Coro<> one_record_body(Counts* counts) {
     constexpr std::size_t kPiece = 5000;  // adopted as chunks of their own (>= 4 KiB rvalues)
     Server server = co_await serve(
         [&side](Stream r, Stream w) { return read_n_handler(std::move(r), std::move(w), &side, 3 * kPiece + 100); });
-    std::pair<Stream, Stream> conn = co_await open_connection("127.0.0.1", server.port(), client_context());
+    std::pair<Stream, Stream> conn = co_await open_connection("127.0.0.1", server.port(), test_client_context());
     // The server's side of the handshake (its session tickets) is over once its callback runs.
     co_await side.started.wait();
     counts->on = true;
@@ -306,7 +295,7 @@ Coro<std::string> two_writers_body(bool shrink) {
     Server server = co_await serve([&side, shrink](Stream r, Stream w) {
         return two_writers_handler(std::move(r), std::move(w), &side, shrink);
     });
-    std::pair<Stream, Stream> conn = co_await open_connection("127.0.0.1", server.port(), client_context());
+    std::pair<Stream, Stream> conn = co_await open_connection("127.0.0.1", server.port(), test_client_context());
     if (shrink) shrink_send_buffer(conn.second);
     std::string werr;
     Task<> w0 = create_task(frame_writer(conn.second, 0, &werr));
@@ -389,7 +378,7 @@ Coro<> read_ahead_body() {
     Side side;
     Server server =
         co_await serve([&side](Stream r, Stream w) { return three_records_handler(std::move(r), std::move(w), &side); });
-    std::pair<Stream, Stream> conn = co_await open_connection("127.0.0.1", server.port(), client_context());
+    std::pair<Stream, Stream> conn = co_await open_connection("127.0.0.1", server.port(), test_client_context());
     for (char c : std::string("xyz")) {
         conn.second.write(std::string(1000, c));
         co_await conn.second.drain();  // one record each
@@ -473,7 +462,7 @@ Coro<std::string> bulk_body() {
     Side side;
     Server server =
         co_await serve([&side](Stream r, Stream w) { return bulk_handler(std::move(r), std::move(w), &side); });
-    std::pair<Stream, Stream> conn = co_await open_connection("127.0.0.1", server.port(), client_context());
+    std::pair<Stream, Stream> conn = co_await open_connection("127.0.0.1", server.port(), test_client_context());
     std::string werr;
     Task<> sender = create_task(bulk_send(conn.second, 22u, &werr));
     std::string rerr = co_await bulk_check(conn.first, 11u);

@@ -221,7 +221,7 @@ Coro<Outcome> verify_against(std::string cert, std::string key, std::string host
 
 template <class T>
 T run_test(Coro<T> body) {
-    return run(wait_for_ms(std::move(body), kTestTimeoutMs));
+    return asyncio::testing::run_with_deadline(std::move(body), kTestTimeoutMs);
 }
 
 // Sets an environment variable for a scope, restoring the previous state after.

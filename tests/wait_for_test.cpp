@@ -9,6 +9,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace wait_for_test {
+
 using namespace asyncio;
 using namespace std::chrono_literals;
 using Lines = std::vector<std::string>;
@@ -197,3 +200,5 @@ TEST_F(WaitForTest, TheRaceBetweenCompletionAndOutsideCancelEndsInCancelledError
     };
     run(main(waiter));
 }
+
+}  // namespace wait_for_test

@@ -9,6 +9,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace wait_test {
+
 using namespace asyncio;
 using namespace std::chrono_literals;
 using WaitTest = asyncio::testing::LoopTest;
@@ -245,3 +248,5 @@ TEST_F(AsCompletedTest, AnEmptyRangeEndsAtOnce) {
     };
     run(main());
 }
+
+}  // namespace wait_test

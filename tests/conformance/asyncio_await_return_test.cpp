@@ -8,6 +8,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_await_return_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioAwaitReturn = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
@@ -35,3 +38,5 @@ TEST_F(AsyncioAwaitReturn, AwaitingACoroOrItsTaskGivesTheReturnValue) {
 
     EXPECT_EQ(trace.lines, (std::vector<std::string>{"42", "42"}));
 }
+
+}  // namespace asyncio_await_return_test

@@ -8,6 +8,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_basic2_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioBasic2 = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
@@ -46,3 +49,5 @@ TEST_F(AsyncioBasic2, RunReturnsTheMainValueWhileAnotherTaskIsStillSleeping) {
     EXPECT_EQ(get_event_loop().task_count(), 1u);
     new_event_loop();
 }
+
+}  // namespace asyncio_basic2_test

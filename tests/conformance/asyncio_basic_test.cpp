@@ -9,6 +9,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_basic_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioBasic = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
@@ -70,3 +73,5 @@ TEST_F(AsyncioBasic, SleepsLastAtLeastTheirLengthAndANegativeSleepOnlyYields) {
     EXPECT_LT(took.long_sleep, milliseconds(400 + 150));
     EXPECT_LT(took.negative_sleep, milliseconds(150));
 }
+
+}  // namespace asyncio_basic_test

@@ -9,6 +9,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_cancel_fair2_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioCancelFair2 = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
@@ -57,3 +60,5 @@ TEST_F(AsyncioCancelFair2, ATaskCancelledByManyTasksStillRunsAndHandlesTheCancel
                                "done b 2",
                            }));
 }
+
+}  // namespace asyncio_cancel_fair2_test

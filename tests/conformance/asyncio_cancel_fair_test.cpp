@@ -8,6 +8,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_cancel_fair_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioCancelFair = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
@@ -75,3 +78,5 @@ TEST_F(AsyncioCancelFair, TasksCancellingEachOtherDoNotStarveAThirdTask) {
                            }));
     for (const Task<>& t : tasks) EXPECT_TRUE(t.done());
 }
+
+}  // namespace asyncio_cancel_fair_test

@@ -8,6 +8,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_cancel_self_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioCancelSelf = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
@@ -47,3 +50,5 @@ TEST_F(AsyncioCancelSelf, CancellingTheCurrentTaskRaisesRuntimeError) {
                                "can't cancel self",
                            }));
 }
+
+}  // namespace asyncio_cancel_self_test

@@ -10,6 +10,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_cancel_task_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioCancelTask = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
@@ -133,3 +136,5 @@ TEST_F(AsyncioCancelTask, CancelStopsATaskAtItsAwaitAndIsForwardedToTheTaskItAwa
                                "task 2 done",
                            }));
 }
+
+}  // namespace asyncio_cancel_task_test

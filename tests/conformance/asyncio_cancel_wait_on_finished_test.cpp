@@ -8,6 +8,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_cancel_wait_on_finished_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioCancelWaitOnFinished = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
@@ -59,3 +62,5 @@ TEST_F(AsyncioCancelWaitOnFinished, AWaiterCancelledAfterItsTaskFinishedGetsCanc
                                "CancelledError()",
                            }));
 }
+
+}  // namespace asyncio_cancel_wait_on_finished_test

@@ -8,6 +8,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_current_task_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioCurrentTask = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
@@ -50,3 +53,5 @@ TEST_F(AsyncioCurrentTask, CurrentTaskIsTheRunningTaskAndRaisesOutsideATask) {
                                "RuntimeError",
                            }));
 }
+
+}  // namespace asyncio_current_task_test

@@ -8,6 +8,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_event_fair_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioEventFair = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
@@ -70,3 +73,5 @@ TEST_F(AsyncioEventFair, TasksLoopingOnSetClearWaitDoNotStarveSleepingTasks) {
                                "wait 3",
                            }));
 }
+
+}  // namespace asyncio_event_fair_test

@@ -10,6 +10,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_event_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioEvent = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
@@ -149,3 +152,5 @@ TEST_F(AsyncioEvent, SetWakesEveryWaiterInOrderAndACancelledWaiterIsRemoved) {
                                "set event",
                            }));
 }
+
+}  // namespace asyncio_event_test

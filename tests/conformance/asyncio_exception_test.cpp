@@ -10,6 +10,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_exception_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioException = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
@@ -94,3 +97,5 @@ TEST_F(AsyncioException, ExceptionsFromTheMainTaskAndFromAwaitedTasksComeOutOfRu
     EXPECT_EQ(get_event_loop().task_count(), 1u);
     new_event_loop();
 }
+
+}  // namespace asyncio_exception_test

@@ -9,6 +9,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_fair_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioFair = asyncio::testing::LoopTest;  // busy yielders: the loop is never idle, time is real
@@ -74,3 +77,5 @@ TEST_F(AsyncioFair, YieldingTasksDoNotStarveTasksWithTimedSleeps) {
     run(yield_once());
     EXPECT_EQ(trace.lines.size(), 13u);
 }
+
+}  // namespace asyncio_fair_test

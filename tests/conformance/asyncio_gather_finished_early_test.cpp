@@ -15,6 +15,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_gather_finished_early_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioGatherFinishedEarly = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
@@ -167,3 +170,5 @@ TEST_F(AsyncioGatherFinishedEarly, GatherOverAlreadyFinishedTasksGivesTheirOutco
                   "complete [None, ValueError intentional exception a, ValueError intentional exception b]",
               }));
 }
+
+}  // namespace asyncio_gather_finished_early_test

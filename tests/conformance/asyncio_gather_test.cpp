@@ -17,6 +17,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_gather_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioGather = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
@@ -240,3 +243,5 @@ TEST_F(AsyncioGather, GatherCollectsResultsInOrderPropagatesTheFirstErrorAndCanc
                                "end 2",
                            }));
 }
+
+}  // namespace asyncio_gather_test

@@ -8,6 +8,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_get_event_loop_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioGetEventLoop = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
@@ -29,3 +32,5 @@ TEST_F(AsyncioGetEventLoop, RunUntilCompleteOnTheThreadsLoopRunsACoroutineToItsE
 
     EXPECT_EQ(trace.lines, (std::vector<std::string>{"start", "end"}));
 }
+
+}  // namespace asyncio_get_event_loop_test

@@ -8,6 +8,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_lock_cancel_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioLockCancel = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
@@ -79,3 +82,5 @@ TEST_F(AsyncioLockCancel, CancellingQueuedWaitersKeepsTheLockConsistent) {
                                "False",
                            }));
 }
+
+}  // namespace asyncio_lock_cancel_test

@@ -11,6 +11,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_lock_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioLock = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
@@ -160,3 +163,5 @@ TEST_F(AsyncioLock, TheLockIsHandedOffInFifoOrderAndCancelledWaitersPassItOn) {
                                "False",
                            }));
 }
+
+}  // namespace asyncio_lock_test

@@ -9,6 +9,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_loop_stop_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioLoopStop = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
@@ -65,3 +68,5 @@ TEST_F(AsyncioLoopStop, StopEndsRunForeverAtTheNextYieldAndTasksCarryOver) {
                                "end",
                            }));
 }
+
+}  // namespace asyncio_loop_stop_test

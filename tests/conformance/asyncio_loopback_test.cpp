@@ -13,6 +13,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_loopback_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioLoopback = asyncio::testing::LoopTest;
@@ -118,3 +121,5 @@ TEST_F(AsyncioLoopback, AnEchoServerAndAClientExchangeDataOverLoopback) {
                                  "server closed",
                              }));
 }
+
+}  // namespace asyncio_loopback_test

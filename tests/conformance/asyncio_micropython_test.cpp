@@ -11,6 +11,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_micropython_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioMicropython = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
@@ -81,3 +84,5 @@ TEST_F(AsyncioMicropython, SleepMsAndWaitForMsCountInMilliseconds) {
     EXPECT_GE(slept, milliseconds(1));
     EXPECT_LT(slept, milliseconds(1 + 150));
 }
+
+}  // namespace asyncio_micropython_test

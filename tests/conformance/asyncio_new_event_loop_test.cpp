@@ -9,6 +9,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_new_event_loop_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioNewEventLoop = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
@@ -68,3 +71,5 @@ TEST_F(AsyncioNewEventLoop, ANewEventLoopDoesNotRunTheTasksLeftOnTheOldOne) {
                                "stop",
                            }));
 }
+
+}  // namespace asyncio_new_event_loop_test

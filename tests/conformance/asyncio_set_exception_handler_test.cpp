@@ -12,6 +12,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_set_exception_handler_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioSetExceptionHandler = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
@@ -113,3 +116,5 @@ TEST_F(AsyncioSetExceptionHandler, UnretrievedTaskExceptionsGoToTheHandlerInFail
                                "done",
                            }));
 }
+
+}  // namespace asyncio_set_exception_handler_test

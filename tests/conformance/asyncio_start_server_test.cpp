@@ -16,6 +16,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_start_server_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioStartServer = asyncio::testing::LoopTest;
@@ -144,3 +147,5 @@ TEST_F(AsyncioStartServer, ServersFreeTheirAddressOnCloseAndACancelledStartRaise
                                "done",
                            }));
 }
+
+}  // namespace asyncio_start_server_test

@@ -9,6 +9,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_task_done_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioTaskDone = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
@@ -109,3 +112,5 @@ TEST_F(AsyncioTaskDone, DoneIsFalseUntilTheTaskReturnsOrRaisesThenTrue) {
                                "True",
                            }));
 }
+
+}  // namespace asyncio_task_done_test

@@ -23,6 +23,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_tcp_client_rst_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioTcpClientRst = asyncio::testing::LoopTest;
@@ -113,3 +116,5 @@ TEST_F(AsyncioTcpClientRst, APeerResetMakesTheNextReadRaiseConnectionReset) {
     EXPECT_TRUE(s.client.lines.empty());
     EXPECT_EQ(s.reset_errno, ECONNRESET);
 }
+
+}  // namespace asyncio_tcp_client_rst_test

@@ -12,6 +12,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_tcp_close_write_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioTcpCloseWrite = asyncio::testing::LoopTest;
@@ -108,3 +111,5 @@ TEST_F(AsyncioTcpCloseWrite, AReadSeesThePeersCloseAndWritingAfterCloseRaises) {
                               }));
     EXPECT_EQ(s.write_error, "Stream is closed");
 }
+
+}  // namespace asyncio_tcp_close_write_test

@@ -11,6 +11,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_tcp_readall_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioTcpReadall = asyncio::testing::LoopTest;
@@ -89,3 +92,5 @@ TEST_F(AsyncioTcpReadall, ReadWithoutLimitAccumulatesUntilThePeerClosesThenGives
                                   "",
                               }));
 }
+
+}  // namespace asyncio_tcp_readall_test

@@ -11,6 +11,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_tcp_readexactly_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioTcpReadexactly = asyncio::testing::LoopTest;
@@ -105,3 +108,5 @@ TEST_F(AsyncioTcpReadexactly, ReadexactlyWaitsAcrossPacketsAndRaisesEOFErrorWhen
                                   "rest: d",  // ours only, see tcp_client
                               }));
 }
+
+}  // namespace asyncio_tcp_readexactly_test

@@ -15,6 +15,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_tcp_readinto_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioTcpReadinto = asyncio::testing::LoopTest;
@@ -112,3 +115,5 @@ TEST_F(AsyncioTcpReadinto, ReadintoFillsAtMostTheBufferAndReturnsTheCount) {
                                   "TypeError",  // readinto(): does not compile
                               }));
 }
+
+}  // namespace asyncio_tcp_readinto_test

@@ -11,6 +11,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_tcp_server_client_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioTcpServerClient = asyncio::testing::LoopTest;
@@ -89,3 +92,5 @@ TEST_F(AsyncioTcpServerClient, TheServerEchoesWhatTheClientWrites) {
     EXPECT_EQ(s.peername.host, "127.0.0.1");
     EXPECT_NE(s.peername.port, 0);
 }
+
+}  // namespace asyncio_tcp_server_client_test

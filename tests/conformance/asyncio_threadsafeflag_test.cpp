@@ -13,6 +13,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_threadsafeflag_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioThreadSafeFlag = asyncio::testing::LoopTest;
@@ -135,3 +138,5 @@ TEST_F(AsyncioThreadSafeFlag, SetFromTheLoopOrAnotherThreadWakesTheWaiterOnce) {
     // The loop sleeps in the kernel while the waiter waits; the other thread's set() wakes it.
     EXPECT_LT(thread_wake, milliseconds(150));
 }
+
+}  // namespace asyncio_threadsafeflag_test

@@ -11,6 +11,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_wait_for_fwd_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioWaitForFwd = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
@@ -108,3 +111,5 @@ TEST_F(AsyncioWaitForFwd, CancellingATaskInWaitForForwardsTheCancelToTheAwaitabl
                                "awaiting canceled",
                            }));
 }
+
+}  // namespace asyncio_wait_for_fwd_test

@@ -10,6 +10,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_wait_for_linked_task_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioWaitForLinkedTask = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
@@ -94,3 +97,5 @@ TEST_F(AsyncioWaitForLinkedTask, AChainOfTasksAwaitingEachOtherCompletesInOrder)
                                "-> task2 done",
                            }));
 }
+
+}  // namespace asyncio_wait_for_linked_task_test

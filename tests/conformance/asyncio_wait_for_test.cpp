@@ -15,6 +15,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_wait_for_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioWaitFor = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
@@ -241,3 +244,5 @@ TEST_F(AsyncioWaitFor, CancellingAWaitForAsItsAwaitableFinishesRacesTheCompletio
                                "finish",
                            }));
 }
+
+}  // namespace asyncio_wait_for_test

@@ -12,6 +12,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace asyncio_wait_task_test {
+
 using namespace asyncio;
 using asyncio::testing::Trace;
 using AsyncioWaitTask = asyncio::testing::VirtualTimeTest;  // timers fire without waiting
@@ -129,3 +132,5 @@ TEST_F(AsyncioWaitTask, AwaitingATaskWaitsForItOrGivesItsOutcomeAtOnceIfFinished
     EXPECT_LT(took.first + took.second, milliseconds(400 + 150));
     EXPECT_LT(took.second, milliseconds(200 + 150));
 }
+
+}  // namespace asyncio_wait_task_test

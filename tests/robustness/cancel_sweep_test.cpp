@@ -32,9 +32,7 @@ Coro<std::pair<Stream, Stream>> connect_to(std::uint16_t port, bool tls) {
         std::pair<Stream, Stream> conn = co_await open_connection("127.0.0.1", port);
         co_return conn;
     }
-    ssl::SSLContext ctx(ssl::PROTOCOL_TLS_CLIENT);
-    ctx.load_verify_locations(test_certs().ca_pem);
-    std::pair<Stream, Stream> conn = co_await open_connection("127.0.0.1", port, std::move(ctx), "127.0.0.1");
+    std::pair<Stream, Stream> conn = co_await open_connection("127.0.0.1", port, test_client_context(), "127.0.0.1");
     co_return conn;
 }
 
@@ -76,9 +74,7 @@ Coro<Server> start_tracked_server(Side* side, bool tls) {
         Server server = co_await start_server(std::move(cb), "127.0.0.1", 0, 16);
         co_return server;
     }
-    ssl::SSLContext ctx(ssl::PROTOCOL_TLS_SERVER);
-    ctx.load_cert_chain(test_certs().server_pem, test_certs().server_key);
-    Server server = co_await start_server(std::move(cb), "127.0.0.1", 0, 16, std::move(ctx));
+    Server server = co_await start_server(std::move(cb), "127.0.0.1", 0, 16, test_server_context());
     co_return server;
 }
 

@@ -40,9 +40,7 @@ Coro<Server> start_echo_server(EchoLog* log, bool tls) {
         Server server = co_await start_server(std::move(callback), "127.0.0.1", 0, 128);
         co_return server;
     }
-    ssl::SSLContext ctx(ssl::PROTOCOL_TLS_SERVER);
-    ctx.load_cert_chain(test_certs().server_pem, test_certs().server_key);
-    Server server = co_await start_server(std::move(callback), "127.0.0.1", 0, 128, std::move(ctx));
+    Server server = co_await start_server(std::move(callback), "127.0.0.1", 0, 128, test_server_context());
     co_return server;
 }
 
@@ -76,9 +74,7 @@ Coro<std::pair<Stream, Stream>> connect_to(std::string host, std::uint16_t port,
         std::pair<Stream, Stream> conn = co_await open_connection(host, port);
         co_return conn;
     }
-    ssl::SSLContext ctx(ssl::PROTOCOL_TLS_CLIENT);
-    ctx.load_verify_locations(test_certs().ca_pem);
-    std::pair<Stream, Stream> conn = co_await open_connection(host, port, std::move(ctx), "127.0.0.1");
+    std::pair<Stream, Stream> conn = co_await open_connection(host, port, test_client_context(), "127.0.0.1");
     co_return conn;
 }
 

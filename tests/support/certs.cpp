@@ -238,4 +238,16 @@ const TestCerts& test_certs() {
     return certs;
 }
 
+ssl::SSLContext test_server_context() {
+    ssl::SSLContext ctx(ssl::PROTOCOL_TLS_SERVER);
+    ctx.load_cert_chain(test_certs().server_pem, test_certs().server_key);
+    return ctx;
+}
+
+ssl::SSLContext test_client_context() {
+    ssl::SSLContext ctx(ssl::PROTOCOL_TLS_CLIENT);
+    ctx.load_verify_locations(test_certs().ca_pem);
+    return ctx;
+}
+
 }  // namespace asyncio::testing

@@ -13,6 +13,8 @@
 
 #include <string>
 
+#include "asyncio/tls.hpp"
+
 namespace asyncio::testing {
 
 struct TestCerts {
@@ -40,5 +42,11 @@ struct TestCerts {
 
 /// One TestCerts per test binary, created on first use and removed at exit.
 const TestCerts& test_certs();
+
+/// A server context presenting test_certs()'s `server` certificate (valid for localhost,
+/// 127.0.0.1 and ::1).
+ssl::SSLContext test_server_context();
+/// A client context that verifies peers against test_certs()'s `ca`.
+ssl::SSLContext test_client_context();
 
 }  // namespace asyncio::testing

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -70,6 +71,13 @@ T run_virtual(Coro<T> coro) {
         ~Off() { loop.set_virtual_time(false); }
     } off{loop};
     return loop.run_until_complete(std::move(coro));
+}
+
+/// Runs `body` on this thread's loop, failing it with TimeoutError after `ms` milliseconds:
+/// a test that would hang (a lost wake-up, a peer that never answers) fails instead.
+template <class T>
+T run_with_deadline(Coro<T> body, std::int64_t ms) {
+    return run(wait_for_ms(std::move(body), ms));
 }
 
 /// A trace of events, compared as a whole (the shape of MicroPython's .exp files).

@@ -14,6 +14,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace test_locks_test {
+
 using namespace asyncio;
 
 namespace {
@@ -512,3 +515,5 @@ TEST_F(CPythonSemaphoreTests, test_acquire_fifo_order_3) {
         EXPECT_EQ(result, (Ints{2, 3}));
     }());
 }
+
+}  // namespace test_locks_test

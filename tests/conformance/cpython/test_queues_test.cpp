@@ -11,6 +11,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace test_queues_test {
+
 using namespace asyncio;
 
 namespace {
@@ -584,3 +587,5 @@ Coro<> shutdown_immediate_with_unfinished() {
 ASYNCIO_SHUTDOWN_TESTS(CPythonQueueShutdownTests, Queue<std::string>)
 ASYNCIO_SHUTDOWN_TESTS(CPythonLifoQueueShutdownTests, LifoQueue<std::string>)
 ASYNCIO_SHUTDOWN_TESTS(CPythonPriorityQueueShutdownTests, PriorityQueue<std::string>)
+
+}  // namespace test_queues_test

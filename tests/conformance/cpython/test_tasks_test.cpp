@@ -8,6 +8,9 @@
 
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace test_tasks_test {
+
 using namespace asyncio;
 using CPythonTestTasks = asyncio::testing::LoopTest;
 
@@ -134,3 +137,5 @@ TEST_F(CPythonTestTasks, test__register_task_1) {
     get_event_loop().run_until_complete(t);
     EXPECT_TRUE(all_tasks().empty());
 }
+
+}  // namespace test_tasks_test

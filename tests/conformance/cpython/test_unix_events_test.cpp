@@ -25,6 +25,9 @@
 #include "conformance/cpython/unix_support.hpp"
 #include "support/test_loop.hpp"
 
+// Unity builds compile several test files as one: this file's names stay in its namespace.
+namespace test_unix_events_test {
+
 using namespace asyncio;
 using asyncio::cpython::disposition;
 using asyncio::cpython::FdCount;
@@ -187,3 +190,5 @@ TEST_F(SelectorEventLoopUnixSocketTests, test_create_unix_server_bind_error) {
     };
     run(main());
 }
+
+}  // namespace test_unix_events_test
