@@ -53,6 +53,16 @@ server_cmd() {  # the W6 echo server of a peer, on port $2
     cpython-asyncio) echo "/usr/bin/python3 $PEERS_DIR/python/bench.py server $2" ;;
     esac
 }
+# Waits (up to 10 s) until something accepts connections on 127.0.0.1:$1: a fixed pause was
+# sometimes too short for a server to start, and the run then counted as a failure.
+wait_listening() {
+    local i
+    for i in $(seq 1 100); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+        sleep 0.1
+    done
+    return 0  # the load generator then reports the failure
+}
 port=$((30000 + $$ % 2000 * 2))
 for run in $(seq 1 "$RUNS"); do
     echo "# sizes run=$run start $(date -u +%H:%M:%S) loadavg=$(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$raw"
@@ -63,13 +73,15 @@ for run in $(seq 1 "$RUNS"); do
             [ -n "$cmd" ] || continue
             taskset -c 0 $cmd >/dev/null 2>&1 &
             spid=$!
-            sleep 0.5
+            wait_listening "$port"
             if line="$(timeout 60 taskset -c 1 "$BUILD/loadgen" "$port" "$p" "W6_S$size" 50 "$size" "$W6_SECONDS" 1)"; then
                 echo "$line run=$run" | tee -a "$raw"
             else
                 echo "FAIL W6_S$size $p run=$run" | tee -a "$raw"
             fi
-            kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null || true
+            # A server that already exited makes kill fail; that must not end the sitting.
+            kill "$spid" 2>/dev/null || true
+            wait "$spid" 2>/dev/null || true
         done
     done
 done
