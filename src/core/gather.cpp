@@ -1,6 +1,7 @@
 // gather_wait: one waiter node per gathered task, a counter, and a parking queue for the task
-// awaiting the gather (SEMANTICS.md 7). The nodes live in this coroutine's frame and unlink
-// themselves when it ends, so tasks left running after a failure are no longer watched.
+// awaiting the gather (SEMANTICS.md 7). The nodes belong to this coroutine (GatherNodes, an
+// array from allocate_large) and unlink themselves when it ends, so tasks left running after a
+// failure are no longer watched.
 #include <cstddef>
 #include <memory>
 
